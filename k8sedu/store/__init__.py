@@ -1,0 +1,10 @@
+"""The etcd-like MVCC store: in memory, or written through to a SQLite file."""
+
+from __future__ import annotations
+
+from .mvcc import KeyValue, MemoryStore, StoreEvent, StoreWatch
+from .sqlite import SQLiteStore
+
+Store = MemoryStore
+
+__all__ = ["KeyValue", "MemoryStore", "SQLiteStore", "Store", "StoreEvent", "StoreWatch"]
