@@ -145,6 +145,21 @@ class InternalError(APIError):
     code, reason = 500, "InternalError"
 
 
+_CAUSE_REASONS = {
+    "Invalid value": "FieldValueInvalid",
+    "Required value": "FieldValueRequired",
+    "Unsupported value": "FieldValueNotSupported",
+    "Duplicate value": "FieldValueDuplicate",
+    "Forbidden": "FieldValueForbidden",
+    "Too long": "FieldValueTooLong",
+    "Too many": "FieldValueTooMany",
+    "Not found": "FieldValueNotFound",
+    "Internal error": "InternalError",
+}
+# upstream prints no value for these types
+_VALUELESS = ("Required value", "Forbidden", "Too long", "Internal error", "Too many")
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One validation failure, printed as upstream's field.Error.
@@ -158,9 +173,10 @@ class FieldError:
     value: Any = None
     detail: str = ""
 
-    def __str__(self) -> str:
-        if self.type in ("Required value", "Forbidden"):
-            return f"{self.field}: {self.type}" + (f": {self.detail}" if self.detail else "")
+    def message(self) -> str:
+        """The part after ``field: `` (what a Status cause carries as its message)."""
+        if self.type in _VALUELESS:
+            return self.type + (f": {self.detail}" if self.detail else "")
         value = self.value
         if isinstance(value, str):
             shown = f'"{value}"'
@@ -170,36 +186,53 @@ class FieldError:
             shown = "null"
         else:
             shown = str(value)
-        text = f"{self.field}: {self.type}: {shown}"
-        return text + (f": {self.detail}" if self.detail else "")
+        return f"{self.type}: {shown}" + (f": {self.detail}" if self.detail else "")
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message()}"
 
 
 class Invalid(APIError):
-    """422: ``The Deployment "web" is invalid: spec.replicas: Invalid value: -1: ...``.
+    """422 Invalid, with upstream's two wordings of the same failure.
 
-    With several causes upstream prints them as a bracketed list: ``is invalid: [a, b]``.
+    The apiserver's Status message: ``Deployment.apps "web" is invalid: spec.replicas: ...``
+    (several causes as ``[a, b]``). What kubectl prints, and ``str(err)``:
+    ``The Deployment "web" is invalid: spec.replicas: Invalid value: -1: ...`` (several causes as
+    ``* a`` lines).
     """
 
     code, reason = 422, "Invalid"
 
     def __init__(self, kind: str, name: str, causes: list[FieldError], group: str = "") -> None:
-        self.kind, self.name, self.causes = kind, name, list(causes)
+        self.kind, self.name, self.causes, self.group = kind, name, list(causes), group
+        qualified = f"{kind}.{group}" if group else kind
         if len(causes) == 1:
             body = str(causes[0])
         else:
             body = "[" + ", ".join(str(c) for c in causes) + "]"
         super().__init__(
-            f'The {kind} "{name}" is invalid: {body}',
+            f'{qualified} "{name}" is invalid: {body}',
             details={
                 "name": name,
                 "group": group,
                 "kind": kind,
                 "causes": [
-                    {"reason": "Field" + c.type.title().replace(" ", ""), "message": str(c), "field": c.field}
+                    {"reason": _CAUSE_REASONS.get(c.type, "FieldValueInvalid"), "message": c.message(), "field": c.field}
                     for c in causes
                 ],
             },
         )
+
+    def __str__(self) -> str:
+        return self.kubectl_message()
+
+    def kubectl_message(self) -> str:
+        head = f'The {self.kind} "{self.name}" is invalid'
+        if not self.causes:
+            return head
+        if len(self.causes) == 1:
+            return f"{head}: {self.causes[0]}"
+        return f"{head}: \n" + "\n".join(f"* {c}" for c in self.causes)
 
 
 class StoreError(K8sEduError):
