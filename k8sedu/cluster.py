@@ -180,7 +180,7 @@ class Cluster:
             from .runtime import DockerRuntime, cleanup_all
 
             cleanup_all(only_dead=True)  # what a killed kernel left behind
-            runtime = DockerRuntime(self.id)
+            runtime = DockerRuntime(self.id, clock=self.clock)
             runtime.ensure_images(progress=self._progress if self.progress else None)
             return runtime
         from .runtime import SimRuntime

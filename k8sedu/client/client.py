@@ -7,6 +7,7 @@ the flow events its requests produce ("scheduler", "kubelet/node-1", "kubectl").
 
 from __future__ import annotations
 
+import builtins
 import threading
 from typing import Any
 
@@ -45,7 +46,7 @@ class Client:
                                    agent=self.component)
 
     def items(self, resource: str, namespace: str | None = None, label_selector: str | None = None,
-              field_selector: str | None = None) -> list[dict[str, Any]]:
+              field_selector: str | None = None) -> builtins.list[dict[str, Any]]:
         return self.list(resource, namespace, label_selector, field_selector)["items"]
 
     def update(self, resource: str, obj: dict[str, Any], namespace: str | None = None,
@@ -77,7 +78,7 @@ class Client:
     def logs(self, namespace: str, name: str, container: str | None = None, **opts: Any) -> Any:
         return self.apiserver.pod_logs(self.user, namespace, name, container, agent=self.component, **opts)
 
-    def exec(self, namespace: str, name: str, command: list[str], container: str | None = None,
+    def exec(self, namespace: str, name: str, command: builtins.list[str], container: str | None = None,
              stdin: bytes | None = None) -> Any:
         return self.apiserver.pod_exec(self.user, namespace, name, command, container, stdin=stdin,
                                        agent=self.component)
@@ -111,11 +112,19 @@ class EventRecorder:
         # guards _seen: correlation key -> (namespace, event name)
         self._lock = threading.Lock()
         self._seen: dict[tuple[Any, ...], tuple[str, str]] = {}
+        self._last_ns = 0  # guarded by _lock: names are <object>.<ns>, never the same twice
 
-    def event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
+    def _unique_nanos(self) -> int:
+        with self._lock:
+            self._last_ns = max(int(self.client.clock.now() * 1e9), self._last_ns + 1)
+            return self._last_ns
+
+    def event(self, obj: dict[str, Any], type_: str, reason: str, message: str,
+              field_path: str | None = None) -> None:
+        """Record an Event about *obj*; *field_path* names a part of it, e.g. ``spec.containers{web}``."""
         md = obj.get("metadata", {})
         namespace = md.get("namespace") or "default"
-        corr = (md.get("uid"), type_, reason, message)
+        corr = (md.get("uid"), field_path, type_, reason, message)
         now = self.client.clock.timestamp()
         with self._lock:
             existing = self._seen.get(corr)
@@ -127,8 +136,7 @@ class EventRecorder:
                 return
         except APIError:
             pass  # gone meanwhile: make a new one
-        t = self.client.clock.now()
-        name = f"{md.get('name', 'unknown')}.{int(t * 1e9):x}"[:253]
+        name = f"{md.get('name', 'unknown')}.{self._unique_nanos():x}"[:253]
         event = {
             "apiVersion": "v1",
             "kind": "Event",
@@ -140,6 +148,7 @@ class EventRecorder:
                 "namespace": md.get("namespace", ""),
                 "uid": md.get("uid", ""),
                 "resourceVersion": md.get("resourceVersion", ""),
+                **({"fieldPath": field_path} if field_path else {}),
             },
             "reason": reason,
             "message": message,
@@ -162,8 +171,8 @@ class EventRecorder:
             if len(self._seen) > 5000:
                 self._seen.clear()
 
-    def normal(self, obj: dict[str, Any], reason: str, message: str) -> None:
-        self.event(obj, "Normal", reason, message)
+    def normal(self, obj: dict[str, Any], reason: str, message: str, field_path: str | None = None) -> None:
+        self.event(obj, "Normal", reason, message, field_path)
 
-    def warning(self, obj: dict[str, Any], reason: str, message: str) -> None:
-        self.event(obj, "Warning", reason, message)
+    def warning(self, obj: dict[str, Any], reason: str, message: str, field_path: str | None = None) -> None:
+        self.event(obj, "Warning", reason, message, field_path)
