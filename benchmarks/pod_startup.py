@@ -64,24 +64,38 @@ def through_cluster(pods: int, rate: float, runtime: str) -> tuple[list[float], 
         return [running[n] - created[n] for n in running], c.runtime_name
 
 
-def bare_docker(pods: int) -> list[float]:
+def bare_docker(pods: int, rate: float) -> list[float]:
+    """The same two containers per Pod through the docker SDK alone, started at the same rate,
+    each Pod on its own thread (as three kubelets would): what the engine itself allows."""
     import docker
 
     client = docker.from_env()
-    label = {"k8sedu.bench": uuid.uuid4().hex[:8]}
-    times = []
+    tag = uuid.uuid4().hex[:8]
+    label = {"k8sedu.bench": tag}
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        t0 = time.perf_counter()
+        pause = client.containers.create("k8sedu/pause", name=f"bench_POD_{i}_{tag}", labels=label, detach=True)
+        pause.start()
+        app = client.containers.create("k8sedu/web:v1", name=f"bench_web_{i}_{tag}", labels=label,
+                                       network_mode=f"container:{pause.id}", detach=True)
+        app.start()
+        with lock:
+            times.append(time.perf_counter() - t0)
+
+    threads = []
     try:
         for i in range(pods):
-            t0 = time.perf_counter()
-            pause = client.containers.create("k8sedu/pause", name=f"bench_POD_{i}_{label['k8sedu.bench']}",
-                                             labels=label, detach=True)
-            pause.start()
-            app = client.containers.create("k8sedu/web:v1", name=f"bench_web_{i}_{label['k8sedu.bench']}",
-                                           labels=label, network_mode=f"container:{pause.id}", detach=True)
-            app.start()
-            times.append(time.perf_counter() - t0)
+            t = threading.Thread(target=one, args=(i,))
+            t.start()
+            threads.append(t)
+            time.sleep(1 / rate)
+        for t in threads:
+            t.join(120)
     finally:
-        for c in client.containers.list(all=True, filters={"label": f"k8sedu.bench={label['k8sedu.bench']}"}):
+        for c in client.containers.list(all=True, filters={"label": f"k8sedu.bench={tag}"}):
             c.remove(force=True)
     return times
 
@@ -95,15 +109,15 @@ def main() -> None:
 
     latencies, runtime = through_cluster(args.pods, args.rate, args.runtime)
     print(f"runtime: {runtime}, {len(latencies)}/{args.pods} Pods Running, {args.rate:g} Pods/s")
-    print(f"{'':28}{'p50':>10}{'p99':>10}{'mean':>10}")
+    print(f"{'':32}{'p50':>10}{'p99':>10}{'mean':>10}")
     row = lambda label, xs: print(  # noqa: E731
-        f"{label:28}{percentile(xs, 50) * 1000:>8.0f}ms{percentile(xs, 99) * 1000:>8.0f}ms"
+        f"{label:32}{percentile(xs, 50) * 1000:>8.0f}ms{percentile(xs, 99) * 1000:>8.0f}ms"
         f"{statistics.fmean(xs) * 1000:>8.0f}ms"
     )
     row("create → Running (k8sedu)", latencies)
     if runtime == "docker":
-        bare = bare_docker(args.pods)
-        row("pause + app (docker SDK)", bare)
+        bare = bare_docker(args.pods, args.rate)
+        row("pause + app (docker SDK alone)", bare)
         ratio = percentile(latencies, 50) / percentile(bare, 50)
         print(f"p50 ratio k8sedu / bare docker: {ratio:.2f}x (target <= 1.5x)")
     print(f"p99 {'meets' if percentile(latencies, 99) < 1.0 else 'misses'} the 1 s target "
