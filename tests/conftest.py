@@ -49,8 +49,14 @@ def docker_status() -> tuple[bool, str]:
     """``(reachable, detail)`` for the Docker engine, asked once per test session."""
     try:
         import docker
+
+        from k8sedu.runtime import docker_reachable
     except ImportError as e:  # pragma: no cover - docker is a dependency
         return False, f"the docker Python package is not installed ({e})"
+    # Probe the socket first: the SDK leaks the socket of a failed first connection, which
+    # warnings-as-errors would turn into an error in whatever test runs next.
+    if not docker_reachable(timeout=5):
+        return False, "no Docker engine answers on its socket (is dockerd running?)"
     try:
         client = docker.from_env(timeout=5)
     except Exception as e:  # DockerException: no socket, bad DOCKER_HOST...

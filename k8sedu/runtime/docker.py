@@ -1,0 +1,747 @@
+"""DockerRuntime: Pods as real Docker containers, named and labelled the way dockershim did it.
+
+One Pod on the engine::
+
+    network k8sedu-<cluster>  (a user bridge network per cluster)
+      └── k8s_POD_web-x2k8p_default_<uid>_0      k8sedu/pause, hostname web-x2k8p, IP 172.19.0.5,
+            │                                    ports published on 127.0.0.1 (80/tcp -> 127.0.0.1:49153)
+            ├── k8s_web_web-x2k8p_default_<uid>_0       network_mode=container:<pause id> (shares
+            └── k8s_sidecar_web-x2k8p_default_<uid>_0   its IP, ports, hostname and localhost)
+
+Speed matters (a Deployment of 10 Pods is 20 containers): one SDK client is reused, the low-level
+API is called directly (the high-level ``containers.create`` inspects after every create), and
+``list_containers`` inspects only containers whose state changed since the last relist.
+
+The ``docker`` Python package is imported lazily, so a sim-only installation works without it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from k8sedu.clock import Clock
+from k8sedu.runtime import images as _images
+from k8sedu.runtime.base import (
+    ContainerConfig,
+    ContainerState,
+    ContainerStatus,
+    ExecResult,
+    Progress,
+    SandboxConfig,
+    SandboxInfo,
+)
+from k8sedu.runtime.errors import (
+    ContainerCreateError,
+    ContainerNotFound,
+    ContainerRuntimeError,
+    ContainerStartError,
+    ExecTimeout,
+    ImagePullError,
+    RuntimeUnavailable,
+)
+from k8sedu.runtime.janitor import force_remove, owner_labels, remove_cluster_resources
+from k8sedu.runtime.naming import (
+    LABEL_ATTEMPT,
+    LABEL_CLUSTER,
+    LABEL_CONTAINER_NAME,
+    LABEL_NODE,
+    LABEL_POD_NAME,
+    LABEL_POD_NAMESPACE,
+    LABEL_POD_UID,
+    LABEL_RESTART_COUNT,
+    LABEL_SANDBOX_ID,
+    LABEL_TYPE,
+    POD_CONTAINER_NAME,
+    TYPE_CONTAINER,
+    TYPE_SANDBOX,
+    container_name,
+    network_name,
+    normalize_image,
+    pull_failed_message,
+    pull_not_found_message,
+    sandbox_name,
+    volume_name,
+)
+
+__all__ = ["DockerRuntime", "docker_reachable", "connect", "UNAVAILABLE_MESSAGE"]
+
+UNAVAILABLE_MESSAGE = (
+    "无法连接 Docker：请先启动 Docker（Docker Desktop 或 `sudo systemctl start docker`），"
+    "或使用模拟运行时 Cluster(runtime=\"sim\")。"
+    " (Cannot connect to Docker: start Docker Desktop / the docker daemon, or use runtime=\"sim\".)"
+)
+PAUSE_IMAGE = "k8sedu/pause:latest"
+LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "2"}}  # kubelet's 10Mi
+SANDBOX_STOP_SECONDS = 2
+
+
+def _sdk() -> Any:
+    try:
+        import docker
+    except ImportError as e:  # pragma: no cover - depends on the installation
+        raise RuntimeUnavailable("the `docker` Python package is not installed (pip install docker)") from e
+    return docker
+
+
+def _probe(timeout: float) -> None:
+    """Fail fast, and without leaking a socket, when DOCKER_HOST (default: the unix socket) is dead.
+
+    (The SDK leaves the socket of a failed first connection open.)
+    """
+    host = os.environ.get("DOCKER_HOST", "") or "unix:///var/run/docker.sock"
+    if host.startswith("unix://"):
+        family, address = socket.AF_UNIX, host[len("unix://") :]
+    elif host.startswith("tcp://"):
+        hostport = host[len("tcp://") :].split("/", 1)[0]
+        name, _, port = hostport.rpartition(":")
+        family, address = socket.AF_INET, (name or "127.0.0.1", int(port or 2375))  # type: ignore[assignment]
+    else:
+        return  # npipe://, ssh://: let the SDK try
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(address)
+        except OSError as e:
+            raise RuntimeUnavailable(f"{UNAVAILABLE_MESSAGE}: {host}: {e.strerror or e}") from e
+
+
+def connect(timeout: float = 60.0) -> Any:
+    """A docker SDK client from the environment (DOCKER_HOST…), pinged; RuntimeUnavailable if none."""
+    docker = _sdk()
+    _probe(min(timeout, 5.0))
+    try:
+        client = docker.from_env(timeout=timeout, max_pool_size=32)
+        client.ping()
+    except Exception as e:
+        raise RuntimeUnavailable(f"{UNAVAILABLE_MESSAGE}: {e}") from e
+    return client
+
+
+def docker_reachable(timeout: float = 2.0) -> bool:
+    """True if a Docker engine answers within *timeout* seconds (used by ``runtime="auto"``)."""
+    try:
+        client = connect(timeout=timeout)
+    except RuntimeUnavailable:
+        return False
+    client.close()
+    return True
+
+
+def _parse_time(text: str | None) -> float | None:
+    """Docker's RFC3339Nano (``2026-11-27T13:11:54.575630878Z``) -> epoch seconds; zero time -> None."""
+    if not text or text.startswith("0001-"):
+        return None
+    text = text.rstrip("Z")
+    main, _, frac = text.partition(".")
+    t = float(calendar.timegm(time.strptime(main[:19], "%Y-%m-%dT%H:%M:%S")))
+    digits = re.match(r"\d*", frac)
+    if digits and digits.group(0):
+        t += float("0." + digits.group(0)[:9])
+    return t
+
+
+_STATE = {"created": "created", "running": "running", "paused": "running", "restarting": "running",
+          "exited": "exited", "dead": "exited", "removing": "exited"}  # fmt: skip
+
+
+class DockerRuntime:
+    """The :class:`~k8sedu.runtime.base.ContainerRuntime` on a Docker engine.
+
+    ``clock`` converts the cluster's time to the engine's real time (grace periods, timestamps); None
+    means real time (speed 1). ``client`` injects an SDK client (default: :func:`connect`).
+    """
+
+    name = "docker"
+
+    def __init__(
+        self, cluster_id: str, owner_pid: int | None = None, clock: Clock | None = None, client: Any = None
+    ) -> None:
+        self.cluster_id = cluster_id
+        self.owner_pid = owner_pid or os.getpid()
+        self._clock = clock
+        self._client = client or connect()
+        self._api = self._client.api
+        self._owner = owner_labels(cluster_id, self.owner_pid)
+        # guards _network, _sandboxes and _statuses; taken alone, never held across an engine call
+        # except while creating the network (so two kubelets do not both create it).
+        self._lock = threading.Lock()
+        self._network: str | None = None
+        self._sandboxes: dict[str, SandboxInfo] = {}
+        # PLEG-style relist cache: id -> (engine state string, status built from one inspect)
+        self._statuses: dict[str, tuple[str, ContainerStatus]] = {}
+
+    # -- time: cluster seconds <-> engine (real) seconds ---------------------------------------------
+    def _to_cluster(self, real: float | None) -> float | None:
+        if real is None or self._clock is None:
+            return real
+        return self._clock.now() - (time.time() - real) * self._clock.speed
+
+    def _to_real(self, cluster: float) -> float:
+        if self._clock is None:
+            return cluster
+        return time.time() - (self._clock.now() - cluster) / self._clock.speed
+
+    def _real_seconds(self, seconds: float) -> float:
+        return self._clock.real_seconds(seconds) if self._clock else max(0.0, seconds)
+
+    # -- errors ---------------------------------------------------------------------------------------
+    @contextmanager
+    def _errors(self, what: str, ident: str = "") -> Iterator[None]:
+        """Translate SDK exceptions into the runtime's typed errors."""
+        docker = _sdk()
+        import requests
+
+        try:
+            yield
+        except docker.errors.NotFound as e:
+            raise ContainerNotFound(f"{what}: no such container: {ident or e.explanation}") from e
+        except docker.errors.APIError as e:
+            raise ContainerRuntimeError(f"{what}: {e.explanation or e}") from e
+        except requests.exceptions.ConnectionError as e:
+            raise RuntimeUnavailable(f"{UNAVAILABLE_MESSAGE}: {e}") from e
+
+    # -- images ---------------------------------------------------------------------------------------
+    def ensure_images(self, progress: Progress | None = None) -> None:
+        with self._errors("building images"):
+            _images.build_images(self._client, progress=progress)
+
+    def has_image(self, image: str) -> bool:
+        docker = _sdk()
+        with self._errors("inspecting image", image):
+            try:
+                self._api.inspect_image(image)
+                return True
+            except docker.errors.ImageNotFound:
+                return False
+
+    def pull_image(self, image: str) -> None:
+        if _images.is_ours(image):
+            with self._errors("building image", image):
+                _images.build_images(self._client, only=[image])
+            return
+        docker = _sdk()
+        repo, tag = docker.utils.parse_repository_tag(image)
+        if tag is None:
+            tag = "latest"
+        try:
+            for chunk in self._api.pull(repo, tag=tag, stream=True, decode=True):
+                if "error" in chunk:
+                    raise _pull_error(image, str(chunk["error"]))
+        except docker.errors.APIError as e:
+            raise _pull_error(image, str(e.explanation or e)) from e
+
+    # -- sandboxes ------------------------------------------------------------------------------------
+    def _ensure_network(self) -> str:
+        if self._network:
+            return self._network
+        docker = _sdk()
+        name = network_name(self.cluster_id)
+        with self._lock:
+            if self._network:
+                return self._network
+            with self._errors("creating network", name):
+                if not any(n["Name"] == name for n in self._api.networks(names=[name])):
+                    try:
+                        self._api.create_network(name, driver="bridge", labels=self._owner, check_duplicate=True)
+                    except docker.errors.APIError as e:
+                        text = str(e.explanation or e)
+                        if "non-overlapping" in text:  # the engine's address pools are used up
+                            self._create_network_in_own_pool(name)
+                        elif "already exists" not in text:
+                            raise
+            self._network = name
+            return name
+
+    def _create_network_in_own_pool(self, name: str) -> None:
+        """Docker's default pools hold ~30 networks; a lab server may run more clusters than that."""
+        docker = _sdk()
+        start = int(self.cluster_id.encode().hex()[-4:] or "0", 16) % 256
+        for i in range(64):
+            subnet = f"10.213.{(start + i) % 256}.0/24"
+            ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
+            try:
+                self._api.create_network(name, driver="bridge", labels=self._owner, ipam=ipam, check_duplicate=True)
+                return
+            except docker.errors.APIError as e:
+                if "overlap" not in str(e.explanation or e):
+                    raise
+        raise ContainerRuntimeError(f"creating network {name}: no free address pool")
+
+    def _create(self, what: str, name: str, image: str, **kwargs: Any) -> str:
+        """create_container, handling a leftover of the same name and an image of ours not built yet."""
+        docker = _sdk()
+        for attempt in range(3):
+            try:
+                return str(self._api.create_container(image, name=name, **kwargs)["Id"])
+            except docker.errors.ImageNotFound as e:
+                if attempt == 0 and _images.is_ours(image):
+                    _images.build_images(self._client, only=[image])
+                    continue
+                raise ContainerCreateError(f"{what}: {e.explanation or e}") from e
+            except docker.errors.APIError as e:
+                text = str(e.explanation or e)
+                if e.status_code == 409 and "already in use" in text and attempt < 2 and self._remove_leftover(name):
+                    continue
+                raise ContainerCreateError(f"{what}: {text}") from e
+        raise ContainerCreateError(f"{what}: could not create {name}")  # pragma: no cover
+
+    def _remove_leftover(self, name: str) -> bool:
+        """A container of ours with this name is in the way (a crashed kubelet): remove it."""
+        try:
+            info = self._api.inspect_container(name)
+        except Exception:
+            return True  # gone meanwhile: retry
+        if (info["Config"].get("Labels") or {}).get(LABEL_CLUSTER) != self.cluster_id:
+            return False
+        self._api.remove_container(info["Id"], force=True, v=True)
+        return True
+
+    def create_sandbox(self, config: SandboxConfig) -> SandboxInfo:
+        net = self._ensure_network()
+        name = sandbox_name(config.pod_name, config.namespace, config.pod_uid, config.attempt)
+        bindings: dict[str, tuple[Any, ...]] = {}
+        exposed: list[tuple[int, str]] = []
+        for pm in config.ports:
+            proto = pm.protocol.lower()
+            exposed.append((pm.container_port, proto))
+            bindings[f"{pm.container_port}/{proto}"] = ("127.0.0.1", pm.host_port) if pm.host_port else ("127.0.0.1",)
+        labels = {
+            **config.labels,
+            LABEL_POD_UID: config.pod_uid,
+            LABEL_POD_NAME: config.pod_name,
+            LABEL_POD_NAMESPACE: config.namespace,
+            LABEL_CONTAINER_NAME: POD_CONTAINER_NAME,
+            LABEL_TYPE: TYPE_SANDBOX,
+            LABEL_NODE: config.node_name,
+            LABEL_ATTEMPT: str(config.attempt),
+            **self._owner,
+        }
+        with self._errors("creating sandbox", name):
+            host_config = self._api.create_host_config(
+                network_mode=net,
+                ipc_mode="shareable",  # the Pod's containers join its IPC namespace, as dockershim did
+                port_bindings=bindings or None,
+                dns=config.dns or None,
+                dns_search=config.dns_search or None,
+                extra_hosts=config.extra_hosts or None,
+                log_config=LOG_CONFIG,
+            )
+        cid = self._create(
+            "creating sandbox",
+            name,
+            PAUSE_IMAGE,
+            hostname=config.hostname or config.pod_name,
+            labels=labels,
+            ports=exposed or None,
+            host_config=host_config,
+        )
+        docker = _sdk()
+        try:
+            self._api.start(cid)
+        except docker.errors.APIError as e:  # e.g. "port is already allocated"
+            self._api.remove_container(cid, force=True)
+            raise ContainerStartError(f"starting sandbox {name}: {e.explanation or e}") from e
+        with self._errors("inspecting sandbox", cid):
+            info = self._api.inspect_container(cid)
+        sandbox = self._sandbox_from_inspect(info)
+        with self._lock:
+            self._sandboxes[cid] = sandbox
+        return sandbox
+
+    def _sandbox_from_inspect(self, info: dict[str, Any]) -> SandboxInfo:
+        settings = info.get("NetworkSettings") or {}
+        networks = settings.get("Networks") or {}
+        net: dict[str, Any] = networks.get(network_name(self.cluster_id)) or next(iter(networks.values()), {})
+        published: dict[tuple[int, str], int] = {}
+        for key, binds in (settings.get("Ports") or {}).items():
+            port, _, proto = key.partition("/")
+            for b in binds or []:
+                if b.get("HostIp") in ("127.0.0.1", "0.0.0.0", "") and b.get("HostPort"):
+                    published[(int(port), proto.upper())] = int(b["HostPort"])
+                    break
+        labels = info["Config"].get("Labels") or {}
+        return SandboxInfo(
+            id=info["Id"],
+            name=info["Name"].lstrip("/"),
+            ip=net.get("IPAddress", "") if net else "",
+            node_name=labels.get(LABEL_NODE, ""),
+            published=published,
+        )
+
+    def _sandbox(self, sandbox_id: str) -> SandboxInfo:
+        with self._lock:
+            known = self._sandboxes.get(sandbox_id)
+        if known:
+            return known
+        with self._errors("inspecting sandbox", sandbox_id):
+            info = self._api.inspect_container(sandbox_id)
+        sandbox = self._sandbox_from_inspect(info)
+        with self._lock:
+            self._sandboxes[sandbox.id] = sandbox
+        return sandbox
+
+    def stop_sandbox(self, sandbox_id: str) -> None:
+        docker = _sdk()
+        try:
+            self._api.stop(sandbox_id, timeout=SANDBOX_STOP_SECONDS)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as e:
+            raise ContainerRuntimeError(f"stopping sandbox: {e.explanation or e}") from e
+        self._forget(sandbox_id)
+
+    def remove_sandbox(self, sandbox_id: str) -> None:
+        self.remove_container(sandbox_id)
+        with self._lock:
+            self._sandboxes.pop(sandbox_id, None)
+
+    # -- containers -----------------------------------------------------------------------------------
+    def _volume(self, name: str) -> str:
+        full = volume_name(self.cluster_id, name)
+        with self._errors("creating volume", full):
+            self._api.create_volume(full, labels=self._owner)  # returns the existing one if any
+        return full
+
+    def create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
+        docker = _sdk()
+        sandbox = self._sandbox(sandbox_id)
+        name = container_name(config.name, config.pod_name, config.namespace, config.pod_uid, config.attempt)
+        labels = {
+            **config.labels,
+            LABEL_POD_UID: config.pod_uid,
+            LABEL_POD_NAME: config.pod_name,
+            LABEL_POD_NAMESPACE: config.namespace,
+            LABEL_CONTAINER_NAME: config.name,
+            LABEL_TYPE: TYPE_CONTAINER,
+            LABEL_SANDBOX_ID: sandbox.id,
+            LABEL_RESTART_COUNT: str(config.attempt),
+            LABEL_NODE: config.node_name or sandbox.node_name,
+            LABEL_ATTEMPT: str(config.attempt),
+            **self._owner,
+        }
+        mounts = []
+        for m in config.mounts:
+            if m.volume:
+                source, kind = self._volume(m.volume), "volume"
+            else:
+                source, kind = str(m.host_path), "bind"
+            mounts.append(docker.types.Mount(m.container_path, source, type=kind, read_only=m.read_only))
+        limits: dict[str, Any] = {}
+        if config.cpu_millis_limit:
+            limits["nano_cpus"] = int(config.cpu_millis_limit) * 1_000_000
+        if config.cpu_millis_request:
+            limits["cpu_shares"] = max(2, int(config.cpu_millis_request) * 1024 // 1000)  # as the kubelet
+        if config.memory_bytes_limit:
+            limits["mem_limit"] = int(config.memory_bytes_limit)
+            limits["memswap_limit"] = int(config.memory_bytes_limit)  # no swap, as Kubernetes
+        with self._errors("creating container", name):
+            host_config = self._api.create_host_config(
+                network_mode=f"container:{sandbox.id}",
+                ipc_mode=f"container:{sandbox.id}",
+                mounts=mounts or None,
+                log_config=LOG_CONFIG,
+                **limits,
+            )
+        cid = self._create(
+            f"creating container {config.name}",
+            name,
+            config.image,
+            # Kubernetes: command replaces ENTRYPOINT, args replace CMD; with a command, the image's
+            # CMD is dropped (the engine does so when Entrypoint is given and Cmd is not).
+            entrypoint=list(config.command) or None,
+            command=list(config.args) or None,
+            environment={k: str(v) for k, v in config.env.items()} or None,
+            working_dir=config.working_dir or None,
+            labels=labels,
+            host_config=host_config,
+        )
+        return cid
+
+    def start_container(self, container_id: str) -> None:
+        docker = _sdk()
+        self._forget(container_id)
+        try:
+            self._api.start(container_id)
+        except docker.errors.NotFound as e:
+            raise ContainerNotFound(f"starting container: no such container: {container_id}") from e
+        except docker.errors.APIError as e:
+            raise ContainerStartError(str(e.explanation or e)) from e
+
+    def stop_container(self, container_id: str, grace_seconds: float) -> None:
+        # `docker stop -t N`: SIGTERM, SIGKILL after N seconds (whole seconds: the engine's API).
+        timeout = max(0, math.ceil(self._real_seconds(grace_seconds) - 1e-9))
+        with self._errors("stopping container", container_id):
+            self._api.stop(container_id, timeout=timeout)
+        self._forget(container_id)
+
+    def kill_container(self, container_id: str, signal: str = "SIGKILL") -> None:
+        docker = _sdk()
+        try:
+            self._api.kill(container_id, signal=signal)
+        except docker.errors.NotFound as e:
+            raise ContainerNotFound(f"killing container: no such container: {container_id}") from e
+        except docker.errors.APIError as e:
+            if "is not running" not in str(e.explanation or e):
+                raise ContainerRuntimeError(f"killing container: {e.explanation or e}") from e
+        self._forget(container_id)
+
+    def remove_container(self, container_id: str) -> None:
+        with self._errors("removing container", container_id):
+            force_remove(self._api, container_id)
+        self._forget(container_id)
+
+    def _forget(self, container_id: str) -> None:
+        with self._lock:
+            self._statuses.pop(container_id, None)
+
+    def _status_from_inspect(self, info: dict[str, Any]) -> ContainerStatus:
+        st = info.get("State") or {}
+        engine_state = st.get("Status", "")
+        labels = (info.get("Config") or {}).get("Labels") or {}
+        common: dict[str, Any] = dict(
+            id=info["Id"],
+            name=info.get("Name", "").lstrip("/"),
+            image=(info.get("Config") or {}).get("Image", ""),
+            image_id=info.get("Image", ""),
+            created_at=self._to_cluster(_parse_time(info.get("Created"))),
+            labels=labels,
+        )
+        error = st.get("Error") or None
+        if engine_state == "created" and error:  # the process never started
+            return ContainerStatus(state="exited", exit_code=128, reason="StartError", message=error,
+                                   finished_at=common["created_at"], **common)  # fmt: skip
+        state: ContainerState = _STATE.get(engine_state, "unknown")  # type: ignore[assignment]
+        exit_code = int(st.get("ExitCode", 0)) if state == "exited" else None
+        oom = bool(st.get("OOMKilled")) and state == "exited"
+        reason = None
+        if state == "exited":
+            reason = "OOMKilled" if oom else ("Completed" if exit_code == 0 else "Error")
+        return ContainerStatus(
+            state=state,
+            exit_code=exit_code,
+            started_at=self._to_cluster(_parse_time(st.get("StartedAt"))),
+            finished_at=self._to_cluster(_parse_time(st.get("FinishedAt"))) if state == "exited" else None,
+            oom_killed=oom,
+            reason=reason,
+            message=error,
+            paused=bool(st.get("Paused")),
+            **common,
+        )
+
+    def container_status(self, container_id: str) -> ContainerStatus:
+        with self._errors("inspecting container", container_id):
+            info = self._api.inspect_container(container_id)
+        return self._status_from_inspect(info)
+
+    def list_containers(self, node_name: str | None = None) -> list[ContainerStatus]:
+        docker = _sdk()
+        labels = [f"{LABEL_CLUSTER}={self.cluster_id}"]
+        if node_name:
+            labels.append(f"{LABEL_NODE}={node_name}")
+        with self._errors("listing containers"):
+            summaries = self._api.containers(all=True, filters={"label": labels})
+        out: list[ContainerStatus] = []
+        seen: set[str] = set()
+        for s in summaries:
+            cid, engine_state = s["Id"], s.get("State", "")
+            seen.add(cid)
+            with self._lock:
+                cached = self._statuses.get(cid)
+            if cached and cached[0] == engine_state:
+                out.append(cached[1])
+                continue
+            try:
+                status = self._status_from_inspect(self._api.inspect_container(cid))
+            except docker.errors.NotFound:
+                continue  # removed between the list and the inspect
+            except docker.errors.APIError as e:
+                raise ContainerRuntimeError(f"inspecting container: {e.explanation or e}") from e
+            with self._lock:
+                self._statuses[cid] = (engine_state, status)
+            out.append(status)
+        with self._lock:  # drop what is gone (only within what this call listed)
+            for cid in [c for c, (_, st) in self._statuses.items() if c not in seen]:
+                if node_name is None or self._statuses[cid][1].node_name == node_name:
+                    del self._statuses[cid]
+        return out
+
+    # -- looking inside -------------------------------------------------------------------------------
+    def _log_args(self, tail: int | None, since: float | None, timestamps: bool) -> dict[str, Any]:
+        kw: dict[str, Any] = {"stdout": True, "stderr": True, "timestamps": timestamps}
+        kw["tail"] = tail if tail is not None and tail >= 0 else "all"
+        if since is not None:
+            kw["since"] = max(1e-6, self._to_real(since))
+        return kw
+
+    def logs(
+        self, container_id: str, tail: int | None = None, since: float | None = None, timestamps: bool = False
+    ) -> str:
+        if tail == 0:
+            return ""
+        with self._errors("reading logs", container_id):
+            data = self._api.logs(container_id, **self._log_args(tail, since, timestamps))
+        return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+
+    def follow_logs(
+        self, container_id: str, tail: int | None = None, since: float | None = None, timestamps: bool = False
+    ) -> Iterator[str]:
+        with self._errors("following logs", container_id):
+            stream = self._api.logs(container_id, stream=True, follow=True, **self._log_args(tail, since, timestamps))
+        return self._lines(stream)
+
+    @staticmethod
+    def _lines(stream: Any) -> Iterator[str]:
+        buf = b""
+        try:
+            for chunk in stream:
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    yield line.decode("utf-8", "replace")
+            if buf:
+                yield buf.decode("utf-8", "replace")
+        finally:
+            try:
+                stream.close()
+            except Exception:
+                pass
+
+    def exec(
+        self, container_id: str, cmd: list[str], stdin: bytes | None = None, timeout: float | None = None
+    ) -> ExecResult:
+        with self._errors("exec", container_id):
+            exec_id = self._api.exec_create(container_id, list(cmd), stdout=True, stderr=True, stdin=stdin is not None)["Id"]
+            sock = self._api.exec_start(exec_id, socket=True)
+        raw = getattr(sock, "_sock", sock)
+        deadline = None if timeout is None else time.monotonic() + self._real_seconds(timeout)
+        try:
+            if stdin is not None:
+                raw.sendall(stdin)
+                raw.shutdown(socket.SHUT_WR)
+            out, err = _read_frames(raw, deadline)
+        finally:  # the hijacked connection is ours alone: close the wrapper and the socket
+            for closable in (sock, raw):
+                try:
+                    closable.close()
+                except Exception:
+                    pass
+        with self._errors("exec", container_id):
+            for _ in range(50):  # the exit code can lag the end of the output a little
+                result = self._api.exec_inspect(exec_id)
+                if not result.get("Running") and result.get("ExitCode") is not None:
+                    break
+                time.sleep(0.01)
+        return ExecResult(int(result.get("ExitCode") or 0), out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+    def stats(self, container_id: str) -> dict[str, int]:
+        with self._errors("reading stats", container_id):
+            s = self._api.stats(container_id, stream=False)
+        cpu, pre = s.get("cpu_stats") or {}, s.get("precpu_stats") or {}
+        millis = 0
+        try:
+            cpu_delta = cpu["cpu_usage"]["total_usage"] - pre["cpu_usage"]["total_usage"]
+            sys_delta = cpu["system_cpu_usage"] - pre["system_cpu_usage"]
+            online = cpu.get("online_cpus") or len(cpu["cpu_usage"].get("percpu_usage") or [1])
+            if sys_delta > 0 and cpu_delta >= 0:
+                millis = round(cpu_delta / sys_delta * online * 1000)
+        except (KeyError, TypeError):
+            pass
+        mem = s.get("memory_stats") or {}
+        detail = mem.get("stats") or {}
+        inactive = detail.get("total_inactive_file", detail.get("inactive_file", 0))
+        working_set = max(0, int(mem.get("usage", 0)) - int(inactive or 0))  # what `kubectl top` shows
+        return {"cpu_millis": int(millis), "memory_bytes": working_set}
+
+    # -- nodes and the cluster ------------------------------------------------------------------------
+    def _node_containers(self, node_name: str, status: str) -> list[str]:
+        flt = {"label": [f"{LABEL_CLUSTER}={self.cluster_id}", f"{LABEL_NODE}={node_name}"], "status": status}
+        with self._errors("listing containers"):
+            return [c["Id"] for c in self._api.containers(all=True, filters=flt)]
+
+    def pause_node(self, node_name: str) -> None:
+        docker = _sdk()
+        for cid in self._node_containers(node_name, "running"):
+            try:
+                self._api.pause(cid)
+            except docker.errors.APIError:
+                pass  # exited or already paused meanwhile
+
+    def unpause_node(self, node_name: str) -> None:
+        docker = _sdk()
+        for cid in self._node_containers(node_name, "paused"):
+            try:
+                self._api.unpause(cid)
+            except docker.errors.APIError:
+                pass
+
+    def cleanup(self) -> int:
+        with self._errors("cleaning up"):
+            containers, networks, volumes = remove_cluster_resources(self._client, self.cluster_id)
+        with self._lock:
+            self._network = None
+            self._sandboxes.clear()
+            self._statuses.clear()
+        return containers + networks + volumes
+
+    def close(self) -> None:
+        try:
+            self._client.close()
+        except Exception:
+            pass
+
+
+def _read_frames(raw: Any, deadline: float | None) -> tuple[bytes, bytes]:
+    """Read Docker's multiplexed stream (8-byte header: stream, 0, 0, 0, size) until EOF or deadline."""
+    out, err, buf = bytearray(), bytearray(), b""
+    while True:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ExecTimeout("command timed out")
+            raw.settimeout(remaining)
+        else:
+            raw.settimeout(None)
+        try:
+            chunk = raw.recv(65536)
+        except TimeoutError as e:
+            raise ExecTimeout("command timed out") from e
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 8:
+            size = int.from_bytes(buf[4:8], "big")
+            if len(buf) < 8 + size:
+                break
+            (err if buf[0] == 2 else out).extend(buf[8 : 8 + size])
+            buf = buf[8 + size :]
+    return bytes(out), bytes(err)
+
+
+def _pull_error(image: str, text: str) -> ImagePullError:
+    """Docker's pull failure, reworded as containerd (what a student sees on a real cluster) says it."""
+    ref = normalize_image(image)
+    low = text.lower()
+    if "pull access denied" in low or "repository does not exist" in low:
+        msg = pull_failed_message(
+            image,
+            "pull access denied, repository does not exist or may require authorization: "
+            "server message: insufficient_scope: authorization failed",
+        )
+        return ImagePullError(msg, image=image, reference=ref, not_found=True)
+    if "not found" in low or "manifest unknown" in low:
+        return ImagePullError(pull_not_found_message(image), image=image, reference=ref, not_found=True)
+    m = re.match(r'\s*(?:Get|Head) "?(https?://[^/"\s]+)[^"\s]*"?: (.*)', text, re.S)
+    if m:
+        domain, _, rest = ref.partition("/")
+        path, _, tag = rest.rpartition(":") if "@" not in rest else rest.partition("@")
+        text = f'failed to do request: Head "{m.group(1)}/v2/{path}/manifests/{tag}": {m.group(2).strip()}'
+    return ImagePullError(pull_failed_message(image, text), image=image, reference=ref)
