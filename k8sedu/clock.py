@@ -14,8 +14,8 @@ import heapq
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Callable
 
 __all__ = ["Clock", "FakeClock", "Timer", "rfc3339", "parse_rfc3339"]
 

@@ -71,7 +71,7 @@ def resolve_runtime(requested: str) -> tuple[str, str | None]:
 
 def _show_notice(text: str) -> None:
     try:
-        from IPython import get_ipython  # type: ignore[attr-defined]
+        from IPython import get_ipython
 
         if get_ipython() is not None:
             from IPython.display import HTML, display

@@ -6,7 +6,16 @@ import pytest
 
 from k8sedu.apiserver import ADMIN, ANONYMOUS, APIServer, UserInfo
 from k8sedu.clock import FakeClock
-from k8sedu.errors import AlreadyExists, BadRequest, Conflict, Forbidden, Gone, Invalid, NotFound, Unauthorized
+from k8sedu.errors import (
+    AlreadyExists,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    Unauthorized,
+)
 
 
 def deployment(name: str = "web", replicas: int = 3, **extra: object) -> dict:

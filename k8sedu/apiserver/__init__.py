@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from .core import APIServer
-from .rbac import ADMIN, ANONYMOUS, CONTROLLER_MANAGER, SCHEDULER, RBACAuthorizer, UserInfo, node_user
+from .rbac import (
+    ADMIN,
+    ANONYMOUS,
+    CONTROLLER_MANAGER,
+    SCHEDULER,
+    RBACAuthorizer,
+    UserInfo,
+    node_user,
+)
 from .watch import Watch, WatchEvent
 
 __all__ = [

@@ -12,7 +12,8 @@ Later issues add LimitRanger and ResourceQuota here.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..api import defaults
 from ..api.kinds import Kind

@@ -13,8 +13,10 @@ requests. Components never touch the store: they call these methods through a
 
 from __future__ import annotations
 
+import builtins
 import random
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ..api import kinds, meta, selectors, validation
@@ -34,7 +36,8 @@ from ..errors import (
 )
 from ..flow import FlowRecorder
 from ..store import MemoryStore
-from . import admission, patch as patching
+from . import admission
+from . import patch as patching
 from .paths import etcd_key, etcd_prefix, rest_path
 from .rbac import ADMIN, RBACAuthorizer, UserInfo, bootstrap_policy
 from .watch import Watch, WatchEvent
@@ -152,7 +155,7 @@ class APIServer:
         if subresource == "eviction":
             return self._evict(user, kind, obj, namespace, agent)
         if subresource:
-            raise MethodNotAllowed(f'the server does not allow this method on the requested resource')
+            raise MethodNotAllowed('the server does not allow this method on the requested resource')
         if not isinstance(obj, dict):
             raise BadRequest("the object provided is not a JSON object")
         obj = meta.deep_copy(obj)
@@ -241,7 +244,7 @@ class APIServer:
         }
 
     @staticmethod
-    def _matcher(label_selector: str | None, field_selector: str | None):  # type: ignore[no-untyped-def]
+    def _matcher(label_selector: str | None, field_selector: str | None) -> Callable[[dict[str, Any]], bool]:
         try:
             lsel = selectors.parse_selector(label_selector or "")
             fsel = selectors.parse_field_selector(field_selector) if field_selector else None
@@ -642,7 +645,7 @@ class APIServer:
         return conn.logs(namespace, name, container, tail_lines=tail_lines, since_seconds=since_seconds,
                          previous=previous, timestamps=timestamps)
 
-    def pod_exec(self, user: UserInfo, namespace: str, name: str, command: list[str],
+    def pod_exec(self, user: UserInfo, namespace: str, name: str, command: builtins.list[str],
                  container: str | None = None, stdin: bytes | None = None, agent: str = "") -> Any:
         conn, pod, container = self._kubelet_for(user, namespace, name, "exec", "create", container, agent)
         return conn.exec(namespace, name, container, command, stdin=stdin)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..errors import BadRequest, Invalid, FieldError
+from ..errors import BadRequest, FieldError, Invalid
 
-__all__ = ["merge_patch", "strategic_merge_patch", "json_patch", "MERGE_KEYS"]
+__all__ = ["merge_patch", "strategic_merge_patch", "json_patch", "merge_key", "MERGE_KEYS"]
 
 # Upstream's patchMergeKey for the list fields we know (field name -> key of its items).
+# "ports" depends on where the list sits: see merge_key().
 MERGE_KEYS: dict[str, str] = {
     "containers": "name",
     "initContainers": "name",
@@ -26,16 +27,31 @@ MERGE_KEYS: dict[str, str] = {
     "volumes": "name",
     "volumeMounts": "mountPath",
     "volumeDevices": "devicePath",
-    "ports": "containerPort",
-    "conditions": "type",
-    "ownerReferences": "uid",
     "imagePullSecrets": "name",
     "hostAliases": "ip",
     "topologySpreadConstraints": "topologyKey",
+    "ownerReferences": "uid",
+    "conditions": "type",
+    "resourceClaims": "name",
     "addresses": "type",
 }
+_CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 # Lists of scalars that strategic merge treats as sets (patchStrategy=merge on primitives).
 _SET_LISTS = {"finalizers"}
+
+
+def merge_key(path: tuple[str, ...]) -> str | None:
+    """The merge key of the list at *path* (field names from the object's root, ``*`` for a list
+    item), or None when the list is replaced whole: a container's ``ports`` merge by
+    ``containerPort``, a Service's by ``port``."""
+    field = path[-1] if path else ""
+    if field == "ports":
+        if len(path) >= 3 and path[-3] in _CONTAINER_LISTS:
+            return "containerPort"
+        if path[-2:] == ("spec", "ports") and "template" not in path:
+            return "port"
+        return None
+    return MERGE_KEYS.get(field)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -50,7 +66,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
+def strategic_merge_patch(target: Any, patch: Any, path: tuple[str, ...] = ()) -> Any:
     if isinstance(patch, dict):
         if patch.get("$patch") == "replace":
             return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
@@ -63,13 +79,13 @@ def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
                 continue
             if value is None:
                 result.pop(key, None)
-            elif isinstance(value, list) and key in MERGE_KEYS:
-                result[key] = _merge_list(result.get(key), value, MERGE_KEYS[key], key)
+            elif isinstance(value, list) and merge_key(path + (key,)):
+                result[key] = _merge_list(result.get(key), value, merge_key(path + (key,)) or "", path + (key,))
             elif isinstance(value, list) and key in _SET_LISTS:
                 existing = list(result.get(key) or [])
                 result[key] = existing + [v for v in value if v not in existing]
             elif isinstance(value, dict):
-                result[key] = strategic_merge_patch(result.get(key), value, key)
+                result[key] = strategic_merge_patch(result.get(key), value, path + (key,))
             else:
                 result[key] = copy.deepcopy(value)
         if isinstance(retain, list):
@@ -78,15 +94,15 @@ def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
     return copy.deepcopy(patch)
 
 
-def _merge_list(target: Any, patch: list[Any], merge_key: str, field: str) -> list[Any]:
+def _merge_list(target: Any, patch: list[Any], key_field: str, path: tuple[str, ...]) -> list[Any]:
     if not all(isinstance(p, dict) for p in patch):
         return copy.deepcopy(patch)
     if any(p.get("$patch") == "replace" for p in patch):
         return [copy.deepcopy(p) for p in patch if p.get("$patch") != "replace"]
     result = [copy.deepcopy(t) for t in (target or [])]
     for item in patch:
-        key = item.get(merge_key)
-        index = next((i for i, t in enumerate(result) if isinstance(t, dict) and t.get(merge_key) == key), None)
+        key = item.get(key_field)
+        index = next((i for i, t in enumerate(result) if isinstance(t, dict) and t.get(key_field) == key), None)
         if item.get("$patch") == "delete":
             if index is not None:
                 result.pop(index)
@@ -94,7 +110,7 @@ def _merge_list(target: Any, patch: list[Any], merge_key: str, field: str) -> li
         if index is None:
             result.append({k: v for k, v in copy.deepcopy(item).items() if not k.startswith("$")})
         else:
-            result[index] = strategic_merge_patch(result[index], item, field)
+            result[index] = strategic_merge_patch(result[index], item, path + ("*",))
     return result
 
 

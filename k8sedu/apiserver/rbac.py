@@ -14,8 +14,9 @@ The control-plane components are ordinary users with bootstrap ClusterRoles, as 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import Forbidden, Unauthorized
 
@@ -245,6 +246,25 @@ class RBACAuthorizer:
                     for rule in rules_of(b.get("roleRef") or {}, bns):
                         if rule_allows(rule, verb, group, resource, subresource, name):
                             return True
+        return False
+
+    def allowed_non_resource(self, user: UserInfo, verb: str, path: str) -> bool:
+        """May *user* use *verb* on a non-resource URL such as ``/healthz`` or ``/version``?
+        Only ClusterRoles grant these (``nonResourceURLs``; a trailing ``*`` is a prefix match)."""
+        if "system:masters" in user.groups:
+            return True
+        _, clusterroles, _, clusterrolebindings = self._objects()
+        by_name = {r["metadata"]["name"]: r for r in clusterroles}
+        for b in clusterrolebindings:
+            if not any(_subject_matches(s, user, None) for s in b.get("subjects") or []):
+                continue
+            role = by_name.get((b.get("roleRef") or {}).get("name", ""), {})
+            for rule in role.get("rules") or []:
+                if not _matches(rule.get("verbs"), verb):
+                    continue
+                for url in rule.get("nonResourceURLs") or []:
+                    if url in ("*", path) or (url.endswith("*") and path.startswith(url[:-1])):
+                        return True
         return False
 
     def authorize(self, user: UserInfo, verb: str, group: str, resource: str, namespace: str | None,

@@ -7,8 +7,9 @@ node-1" learns that a Pod was bound to node-1.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..store import StoreEvent, StoreWatch
 

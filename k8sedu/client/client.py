@@ -137,7 +137,7 @@ class EventRecorder:
         except APIError:
             pass  # gone meanwhile: make a new one
         name = f"{md.get('name', 'unknown')}.{self._unique_nanos():x}"[:253]
-        event = {
+        event: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {"name": name, "namespace": namespace},

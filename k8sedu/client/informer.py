@@ -12,9 +12,11 @@ Copy first (``api.meta.deep_copy``) if you need to change one.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..api import meta
 from ..errors import APIError, Gone
@@ -46,7 +48,7 @@ class Informer:
         self.resource_version = ""
 
     # -- reading the cache ----------------------------------------------------------------
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> builtins.list[dict[str, Any]]:
         with self._lock:
             return list(self._cache.values())
 
@@ -54,7 +56,7 @@ class Informer:
         with self._lock:
             return self._cache.get(key)
 
-    def keys(self) -> list[str]:
+    def keys(self) -> builtins.list[str]:
         with self._lock:
             return list(self._cache)
 
@@ -180,10 +182,13 @@ class InformerFactory:
                 self._informers[key] = Informer(self.client, resource, namespace, label_selector, field_selector)
             return self._informers[key]
 
-    def start(self) -> None:
+    def informers(self) -> builtins.list[Informer]:
+        """Every informer made so far (e.g. to check all caches caught up)."""
         with self._lock:
-            informers = list(self._informers.values())
-        for inf in informers:
+            return list(self._informers.values())
+
+    def start(self) -> None:
+        for inf in self.informers():
             inf.start()
 
     def wait_synced(self, timeout: float = 10.0) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Hashable
+from collections.abc import Hashable
 
 from ..clock import Clock
 

@@ -295,6 +295,16 @@ class NodeAgent:
                     self._lease = None  # someone else wrote it: read it again
             return None
 
+    def _server_agrees(self, desired: dict[str, Any]) -> bool:
+        """Does the stored Node show the condition statuses we would post? Upstream's kubelet
+        compares with the fetched Node, so after the node lifecycle controller wrote
+        ``Ready=Unknown`` (while this node was unreachable) the next sync writes Ready again."""
+        current = self.client.get_or_none("nodes", self.node_name)
+        if current is None:
+            return False
+        stored = {c.get("type"): c.get("status") for c in (current.get("status") or {}).get("conditions") or []}
+        return all(stored.get(c["type"]) == c["status"] for c in desired.get("conditions", []))
+
     def sync_status(self, force: bool = False) -> bool:
         """Post the node status if it changed, if 5 min passed since the last post, or if *force*.
         Returns True when it wrote."""
@@ -302,7 +312,7 @@ class NodeAgent:
             desired = self._desired()
             now = self.clock.now()
             due = now - self._last_post >= STATUS_REPORT_INTERVAL
-            if not force and not due and desired == self._last_desired:
+            if not force and not due and desired == self._last_desired and self._server_agrees(desired):
                 return False
             for _ in range(5):
                 current = self.client.get_or_none("nodes", self.node_name)

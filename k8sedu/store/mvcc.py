@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import CASFailed, Compacted, FutureRevision
 
@@ -76,7 +77,7 @@ class StoreWatch:
         if item is _CLOSED:
             self.stopped = True
             return None
-        return item  # type: ignore[no-any-return]
+        return item  # type: ignore[no-any-return,unused-ignore]
 
     def __iter__(self) -> Iterator[StoreEvent]:
         while True:
