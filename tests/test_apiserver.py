@@ -317,3 +317,20 @@ def test_real_etcd_keys(api: APIServer) -> None:
     api.create(ADMIN, "nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"}})
     assert api.store.get("/registry/minions/node-1") is not None
     assert api.store.get("/registry/namespaces/default") is not None
+
+
+def test_undecodable_objects_are_bad_requests(api: APIServer) -> None:
+    p = pod()
+    p["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "abc"}}
+    with pytest.raises(BadRequest) as err:
+        api.create(ADMIN, "pods", p)
+    assert str(err.value).startswith('Pod in version "v1" cannot be handled as a Pod: quantities must match')
+    p = pod(labels={"app": True})  # what YAML makes of `app: on`
+    with pytest.raises(BadRequest, match="json: cannot unmarshal bool into Go struct field "
+                                         "ObjectMeta.metadata.labels of type string"):
+        api.create(ADMIN, "pods", p)
+    created = api.create(ADMIN, "pods", pod())
+    created["metadata"]["annotations"] = {"replicas": 3}
+    with pytest.raises(BadRequest, match="cannot unmarshal number"):
+        api.update(ADMIN, "pods", created)
+    assert api.list(ADMIN, "pods", "default")["items"][0]["metadata"].get("annotations") is None

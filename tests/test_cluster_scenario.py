@@ -8,6 +8,7 @@ and a rollback; a Pod too big for any node stays Pending with upstream's message
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
@@ -83,6 +84,13 @@ def test_01_deployment_becomes_available_with_real_pods(cluster: Cluster) -> Non
     out = cluster.kubectl("get pods -o wide")
     assert out.splitlines()[0].split()[:5] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert out.count("Running") == 3
+    # exec goes kubectl → apiserver → kubelet → the container, and says what the container said
+    name = pods[0]["metadata"]["name"]
+    assert cluster.kubectl(f"exec {name} -- hostname") == f"{name}\n"
+    with pytest.raises(KubectlError, match="command terminated with exit code 1") as failed:
+        cluster.kubectl(f"exec {name} -- ls /nonexistent")
+    assert "nonexistent" in getattr(failed.value, "output", "")
+    assert "version=v1" in cluster.kubectl(f"exec {name} -- wget -qO- http://127.0.0.1/")
 
 
 def test_02_killed_container_is_restarted(cluster: Cluster) -> None:
@@ -159,6 +167,9 @@ def test_05_rolling_update_respects_surge_and_unavailable_then_undo(cluster: Clu
     cluster.wait("deployment/web", "Available", timeout=120)
     eventually(lambda: {p["spec"]["containers"][0]["image"] for p in cluster.get("pods", selector="app=web")}
                == {"k8sedu/web:v1"}, what="v1 back")
+    described = cluster.kubectl("describe deployment web")
+    assert re.search(r"OldReplicaSets:\s+<none>", described), described  # old ones are scaled to 0
+    assert re.search(r"NewReplicaSet:\s+web-\w+ \(4/4 replicas created\)", described), described
 
 
 def test_06_too_big_pod_stays_pending_with_upstreams_message(cluster: Cluster) -> None:

@@ -337,6 +337,10 @@ def test_label_and_overwrite(k: Kubectl, client: Client) -> None:
     assert str(fails(k, "annotate deploy web note=again")) == (
         "error: --overwrite is false but found the following declared annotation(s): 'note' already has a value (hello)")
     assert str(fails(k, "label deploy web")) == "error: at least one label update is required"
+    assert "runs no shell" in str(fails(k, "describe deploy web | head -20"))
+    long = "a" * 64
+    assert str(fails(k, f"label deploy web tier={long} --overwrite")) == (
+        f'error: invalid label value: "tier={long}": must be no more than 63 characters')
 
 
 # ------------------------------------------------------------------ scale / set image

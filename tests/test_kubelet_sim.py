@@ -356,8 +356,8 @@ def test_logs_and_exec_go_through_the_apiserver(env: Env) -> None:
     env.phase("talk", "Running")
     assert env.eventually(lambda: env.api.pod_logs(ADMIN, "default", "talk"), advance=0.1) == \
         "hello talk on node-1\n"
-    code, out, err = env.api.pod_exec(ADMIN, "default", "talk", ["printenv", "GREETING"])
-    assert (code, out) == (0, "hi from talk\n")
+    result = env.api.pod_exec(ADMIN, "default", "talk", ["printenv", "GREETING"])
+    assert (result.exit_code, result.stdout) == (0, "hi from talk\n")
     with pytest.raises(BadRequest, match='previous terminated container "app" in pod "talk" not found'):
         env.api.pod_logs(ADMIN, "default", "talk", previous=True)
 

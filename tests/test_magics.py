@@ -64,9 +64,11 @@ def cluster(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 def test_line_magic_prints_kubectl_output(shell: Any, cluster: FakeCluster, capsys: pytest.CaptureFixture[str]) -> None:
     result = shell.run_line_magic("kubectl", "get ns")
     out, err = capsys.readouterr()
-    assert result is None  # printed as text, not returned as a value
     assert out.splitlines()[0].split() == ["NAME", "STATUS", "AGE"]
     assert "kube-system" in out and err == ""
+    # `out = %kubectl get ns` keeps the text; displayed bare, it adds nothing to what was printed
+    assert result == out
+    assert shell.display_formatter.format(result) == ({}, {})  # Jupyter sends no Out[] for it
 
 
 def test_cell_magic_uses_the_body_as_stdin(shell: Any, cluster: FakeCluster, capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,7 +76,11 @@ def test_cell_magic_uses_the_body_as_stdin(shell: Any, cluster: FakeCluster, cap
     assert capsys.readouterr().out == "configmap/settings created\n"
     shell.run_cell_magic("kubectl", "", CONFIGMAP)  # an empty line means apply -f -
     assert capsys.readouterr().out == "configmap/settings unchanged\n"
-    assert cluster.client.get("configmaps", "settings", "default")["data"] == {"color": "blue"}
+    shell.run_cell_magic("kubectl", "apply", CONFIGMAP.replace("blue", "red"))  # -f - is implied
+    assert capsys.readouterr().out == "configmap/settings configured\n"
+    shell.run_cell_magic("kubectl", "delete", CONFIGMAP)
+    assert capsys.readouterr().out == 'configmap "settings" deleted\n'
+    assert cluster.client.get_or_none("configmaps", "settings", "default") is None
 
 
 def test_errors_go_to_stderr_without_a_traceback(shell: Any, cluster: FakeCluster,

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from typing import Any
+
 from k8sedu.api import kinds as _kinds
 from k8sedu.api.naming import (
     name_is_dns1035_label,
@@ -63,6 +65,7 @@ __all__ = [
     "VALIDATORS",
     "NAME_FORMATS",
     "validate",
+    "check_decodable",
     "field_errors",
     "validate_object_meta",
     "validate_object_meta_update",
@@ -111,8 +114,42 @@ NAME_FORMATS: dict[str, Callable[[str, bool], list[str]]] = {
 _NO_META = {"Binding"}
 
 
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "string"
+
+
+def check_decodable(obj: Obj) -> None:
+    """What upstream rejects while *decoding* a request (400 BadRequest), before admission and
+    validation (422): quantities that do not parse, and labels or annotations that are not
+    strings (YAML turns ``app: on`` into a boolean)."""
+    _check_decodable(obj, _kinds.for_object(obj))
+
+
+def _cannot_decode(kind: _kinds.Kind, why: str) -> BadRequest:
+    return BadRequest(f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: {why}')
+
+
 def _check_decodable(obj: Obj, kind: _kinds.Kind) -> None:
-    """Quantities that do not parse fail at decoding in upstream (400), before validation (422)."""
+    md = obj.get("metadata") or {}
+    for field in ("labels", "annotations"):
+        values = md.get(field)
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            raise _cannot_decode(kind, f"json: cannot unmarshal {_json_type(values)} into Go struct field "
+                                       f"ObjectMeta.metadata.{field} of type map[string]string")
+        for value in values.values():
+            if not isinstance(value, str):
+                raise _cannot_decode(kind, f"json: cannot unmarshal {_json_type(value)} into Go struct field "
+                                           f"ObjectMeta.metadata.{field} of type string")
     specs = []
     spec = obj.get("spec") or {}
     if kind.kind == "Pod":
@@ -133,9 +170,7 @@ def _check_decodable(obj: Obj, kind: _kinds.Kind) -> None:
             try:
                 parse_quantity(q)
             except ValueError as e:
-                raise BadRequest(
-                    f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: {e}'
-                ) from None
+                raise _cannot_decode(kind, str(e)) from None
 
 
 def field_errors(obj: Obj, old: Obj | None = None, subresource: str | None = None) -> Errs:

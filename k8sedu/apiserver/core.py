@@ -176,6 +176,7 @@ class APIServer:
         self._request(agent, user, "POST", kind, ns, None, None, obj,
                       f"请求创建 {kind.kind} {md.get('name', '')}")
         self._check(user, "create", kind, ns, None)
+        validation.check_decodable(obj)
         admission.admit(kind, obj, ns, "CREATE", self._get_namespace)
         self._prepare_for_create(kind, obj)
         validation.validate(obj)
@@ -309,6 +310,7 @@ class APIServer:
                 new["status"] = meta.deep_copy(old.get("status", {}))
             if kind.kind == "Pod":
                 new["status"] = meta.deep_copy(old.get("status", {}))
+            validation.check_decodable(new)
             admission.admit(kind, new, ns, "UPDATE", self._get_namespace)
             if "generation" in old_md and new.get("spec") != old.get("spec"):
                 md["generation"] = old_md["generation"] + 1

@@ -245,7 +245,7 @@ def cmd_set_image(inv: Invocation) -> None:
 
 # ------------------------------------------------------------------ label / annotate
 def _parse_label_pairs(pairs: list[str]) -> tuple[dict[str, str], list[str]]:
-    from ..api import selectors
+    from ..api.naming import label_value_errors
 
     labels: dict[str, str] = {}
     remove: list[str] = []
@@ -254,14 +254,9 @@ def _parse_label_pairs(pairs: list[str]) -> tuple[dict[str, str], list[str]]:
             parts = spec.split("=")
             if len(parts) != 2:
                 raise KubectlError(f"error: invalid label spec: {spec}")
-            value_ok = getattr(selectors, "_value_ok", None)
-            if value_ok is not None and not value_ok(parts[1]):
-                raise KubectlError(
-                    f'error: invalid label value: "{spec}": a valid label must be an empty string or consist of '
-                    "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric "
-                    "character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is "
-                    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
-                )
+            errors = label_value_errors(parts[1])
+            if errors:  # kubectl's parseLabels: the validation messages joined by ";"
+                raise KubectlError(f'error: invalid label value: "{spec}": {";".join(errors)}')
             labels[parts[0]] = parts[1]
         elif spec.endswith("-"):
             remove.append(spec[:-1])

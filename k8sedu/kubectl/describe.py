@@ -877,15 +877,15 @@ def _describe_deployment(w: _Writer, d: dict[str, Any], events: list[dict[str, A
         owned.sort(key=lambda rs: (_ts(_meta(rs).get("creationTimestamp")) or 0.0, _meta(rs).get("name", "")))
         new = next((rs for rs in owned if _template_equal_ignore_hash(rs.get("spec", {}).get("template"),
                                                                       spec.get("template"))), None)
-        old = [rs for rs in owned if rs is not new]
+        # upstream's FindOldReplicaSets: describe lists only the old ones still asked for Pods
+        old = [rs for rs in owned if rs is not new and int((rs.get("spec") or {}).get("replicas") or 0) != 0]
 
         def fmt(rss: list[dict[str, Any]]) -> str:
             return ", ".join(f"{_meta(rs).get('name', '')} ({int((rs.get('status') or {}).get('replicas') or 0)}/"
                              f"{int((rs.get('spec') or {}).get('replicas') or 0)} replicas created)" for rs in rss) or "<none>"
 
-        if old or new is not None:
-            w.write(0, f"OldReplicaSets:\t{fmt(old)}\n")
-            w.write(0, f"NewReplicaSet:\t{fmt([new] if new is not None else [])}\n")
+        w.write(0, f"OldReplicaSets:\t{fmt(old)}\n")
+        w.write(0, f"NewReplicaSet:\t{fmt([new] if new is not None else [])}\n")
     if events is not None:
         describe_events(w, events, now)
 

@@ -208,11 +208,9 @@ def cmd_exec(inv: Invocation) -> None:
                                  container, stdin=stdin)
     except APIError as err:
         raise KubectlError(format_errors([err])) from None
-    out = getattr(result, "stdout", result if isinstance(result, str) else "")
-    err_text = getattr(result, "stderr", "")
-    inv.write(out.decode() if isinstance(out, bytes) else str(out or ""))
-    if err_text:
-        inv.write(err_text.decode() if isinstance(err_text, bytes) else str(err_text))
-    code = int(getattr(result, "exit_code", 0) or 0)
+    inv.write(result.stdout)
+    if result.stderr:
+        inv.write(result.stderr)
+    code = result.exit_code
     if code != 0:
         inv.problem(f"command terminated with exit code {code}")

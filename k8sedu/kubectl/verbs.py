@@ -432,6 +432,13 @@ class Kubectl:
             out: Callable[[str], None] | None = None) -> str:
         words = split(command)
         before_dash = words[: words.index("--")] if "--" in words else words
+        shell = next((w for w in before_dash if w in ("|", "||", ">", ">>", "<", "&&", ";")), None)
+        if shell is not None and isinstance(command, str):
+            raise KubectlError(
+                f'error: "{shell}" is shell syntax, and c.kubectl() runs no shell. 这里的 kubectl 不经过 '
+                "shell，不支持管道和重定向：把输出当作 Python 字符串处理，例如 "
+                'c.kubectl("describe node node-1").splitlines()[:20]'
+            )
         if not words or words[0] == "help" or any(w in ("-h", "--help") for w in before_dash):
             return help_text(words)
         cmd, rest = resolve(words)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequest, InternalError, NotFound
+from ..runtime.base import ExecResult
 from ..runtime.errors import ContainerNotFound, ContainerRuntimeError
 
 if TYPE_CHECKING:
@@ -105,8 +106,9 @@ class KubeletConnection:
         return self.k.runtime.follow_logs(cid, tail=tail_lines, since=since)
 
     def exec(self, namespace: str, pod: str, container: str, command: list[str],
-             stdin: bytes | None = None) -> tuple[int, str, str]:
-        """Run *command* in the running container: ``(exit_code, stdout, stderr)``."""
+             stdin: bytes | None = None) -> ExecResult:
+        """Run *command* in the running container: the runtime's ``ExecResult(exit_code, stdout,
+        stderr)``."""
         self._reachable(f"exec/{namespace}/{pod}/{container}")
         rec = self._record(namespace, pod)
         status = self.k.syncer.status_of(rec)
@@ -117,9 +119,9 @@ class KubeletConnection:
         if not cid:
             raise BadRequest(f'unable to upgrade connection: container not found ("{container}")')
         try:
-            result: Any = self.k.runtime.exec(cid, list(command), stdin=stdin)
+            result: ExecResult = self.k.runtime.exec(cid, list(command), stdin=stdin)
         except ContainerNotFound:
             raise BadRequest(f'unable to upgrade connection: container not found ("{container}")') from None
         except ContainerRuntimeError as err:
             raise InternalError(str(err)) from None
-        return result.exit_code, result.stdout, result.stderr
+        return result
