@@ -1,4 +1,4 @@
-"""k8sedu — Kubernetes 原理课堂: a compact Kubernetes control plane inside a notebook.
+"""k8sedu — Kubernetes 原理课堂： a compact Kubernetes control plane inside a notebook.
 
 ``from k8sedu import Cluster`` is the whole public entry point; see :mod:`k8sedu.cluster`.
 The facade is imported lazily, so ``import k8sedu.store`` does not start importing the world.

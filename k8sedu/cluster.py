@@ -37,7 +37,7 @@ __all__ = ["Cluster", "NodeHandle", "current_cluster", "resolve_runtime"]
 _current: weakref.ReferenceType[Cluster] | None = None
 
 SIM_NOTICE = (
-    "注意:没有检测到可用的 Docker 引擎,本集群使用模拟运行时(simulated runtime):Pod 的容器不是真实进程,"
+    "注意：没有检测到可用的 Docker 引擎，本集群使用模拟运行时（simulated runtime）：Pod 的容器不是真实进程，"
     "但控制平面、调度、控制器和所有状态变化都与使用 Docker 时相同。"
     "(No Docker engine reachable: this cluster runs on the simulated runtime.)"
 )
@@ -413,7 +413,7 @@ class Cluster:
         for c in sorted(self.containers(), key=lambda c: c.name):
             rows.append((c.id[:12], c.image, c.state, c.name))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        return "\n".join("   ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
+        return "\n".join("   ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 
     def url(self, ref: str) -> str:
         raise NotImplementedError("Services and Ingress arrive with the networking release")

@@ -195,7 +195,7 @@ class Kubelet:
         self._failed.set()
         self.pleg.paused = True
         self.flow.record(self.component, "docker", f"pause node {self.node_name}", None,
-                         explain=f"故障注入:节点 {self.node_name} 失联,kubelet 停止续约 Lease、停止上报状态,容器全部冻结")
+                         explain=f"故障注入：节点 {self.node_name} 失联，kubelet 停止续约 Lease、停止上报状态，容器全部冻结")
         try:
             self.runtime.pause_node(self.node_name)
         except ContainerRuntimeError:
@@ -211,7 +211,7 @@ class Kubelet:
         except ContainerRuntimeError:
             log.exception("kubelet %s: unpausing the node failed", self.node_name)
         self.flow.record(self.component, "docker", f"unpause node {self.node_name}", None,
-                         explain=f"节点 {self.node_name} 恢复:容器解冻,kubelet 立即续约 Lease 并上报节点状态")
+                         explain=f"节点 {self.node_name} 恢复：容器解冻，kubelet 立即续约 Lease 并上报节点状态")
         self._failed.clear()
         self.pleg.paused = False
         self._safe(self.node.renew_lease)

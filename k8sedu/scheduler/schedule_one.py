@@ -306,14 +306,14 @@ def schedule_pod(fwk: Framework, pod: Pod, snapshot: Snapshot, rng: random.Rando
         trace.message = fit_error_message(len(snapshot), statuses, absent, pre_filter_msg, post)
         if victims_on:
             trace.notes.append(
-                f"在 {', '.join(victims_on)} 上驱逐优先级更低的 Pod 就能放下它:upstream 会抢占(preemption),"
-                "k8sedu 不实现抢占,Pod 保持 Pending")
+                f"在 {', '.join(victims_on)} 上驱逐优先级更低的 Pod 就能放下它：upstream 会抢占（preemption），"
+                "k8sedu 不实现抢占，Pod 保持 Pending")
         return trace
 
     traces = {nt.node: nt for nt in trace.nodes}
     if len(feasible) == 1:
         trace.chosen, trace.result = feasible[0].name, SCHEDULED
-        trace.notes.append("只有一个节点通过预选,upstream 不再打分,直接选中它")
+        trace.notes.append("只有一个节点通过预选，upstream 不再打分，直接选中它")
         return trace
     status = _score(fwk, state, pod, snapshot, feasible, traces)
     if not status.is_success:

@@ -225,9 +225,9 @@ class Scheduler:
         self._keep(trace)  # before binding, so whoever sees the binding also finds the trace
         flow = self.client.apiserver.flow
         if trace.result == ERROR and not trace.nodes:
-            flow.record("scheduler", "scheduler", "filter", pod, explain=f"预选(Filter):{trace.message}")
+            flow.record("scheduler", "scheduler", "filter", pod, explain=f"预选（Filter）：{trace.message}")
         else:
-            explain = f"预选(Filter):{len(trace.nodes)} 个节点中 {len(trace.feasible)} 个可用"
+            explain = f"预选（Filter）：{len(trace.nodes)} 个节点中 {len(trace.feasible)} 个可用"
             if trace.message:
                 explain += f"。{trace.message}"
             flow.record("scheduler", "scheduler", "filter", pod, explain=explain,
@@ -235,9 +235,9 @@ class Scheduler:
         if trace.result == SCHEDULED and trace.chosen:
             if trace.scored:
                 total = trace.totals[trace.chosen]
-                explain = f"优选(Score):{trace.chosen} 得分最高({total})"
+                explain = f"优选（Score）：{trace.chosen} 得分最高（{total}）"
             else:
-                explain = f"优选(Score):只有 {trace.chosen} 可用,无需打分"
+                explain = f"优选（Score）：只有 {trace.chosen} 可用，无需打分"
             flow.record("scheduler", "scheduler", "score", pod, explain=explain, chosen=trace.chosen,
                         totals=trace.totals)
             self._bind(info, trace, cycle)

@@ -113,24 +113,24 @@ class Trace:
             total = self.totals.get(self.chosen or "")
             extra = f",总分 {total}" if total is not None else ""
             return f"Pod {self.pod} → {self.chosen}{extra}"
-        return f"Pod {self.pod} 未能调度:{self.message}"
+        return f"Pod {self.pod} 未能调度：{self.message}"
 
     # -- the table -------------------------------------------------------------------------------
     def table(self) -> str:
         """A plain-text table: Filter verdicts per node and plugin, then the scores."""
-        lines = [f"调度 Pod {self.pod}(第 {self.attempt} 次尝试,调度器 {self.scheduler_name})"]
+        lines = [f"调度 Pod {self.pod}（第 {self.attempt} 次尝试，调度器 {self.scheduler_name}）"]
         if self.result == SCHEDULED:
-            lines.append(f"结果:选中节点 {self.chosen}")
+            lines.append(f"结果：选中节点 {self.chosen}")
         else:
-            lines.append(f"结果:{self.result or '未调度'}")
+            lines.append(f"结果：{self.result or '未调度'}")
         for v in self.pre_filter:
             if v.code == "Skip":
-                lines.append(f"  PreFilter {v.plugin}: 跳过(与此 Pod 无关)")
+                lines.append(f"  PreFilter {v.plugin}: 跳过（与此 Pod 无关）")
             elif not v.passed:
                 lines.append(f"  PreFilter {v.plugin}: {v.code} {', '.join(v.reasons)}")
         plugins = _ordered(f.plugin for n in self.nodes for f in n.filters)
         if self.nodes:
-            lines += ["", "预选(Filter):✓ 通过  ✗ 不通过  跳过 = PreFilter 判定无关  — = 未运行(前一个插件已淘汰该节点)"]
+            lines += ["", "预选（Filter）：✓ 通过  ✗ 不通过  跳过 = PreFilter 判定无关  — = 未运行（前一个插件已淘汰该节点）"]
             rows = [["节点", *plugins, "结论"]]
             for n in self.nodes:
                 cells = []
@@ -146,7 +146,7 @@ class Trace:
         if self.scored:
             score_plugins = _ordered(s.plugin for n in self.nodes for s in n.scores)
             weights = {s.plugin: s.weight for n in self.nodes for s in n.scores}
-            lines += ["", "优选(Score):原始分→归一化分(0–100)=归一化分×权重"]
+            lines += ["", "优选（Score）：原始分→归一化分（0–100）=归一化分×权重"]
             rows = [["节点", *[f"{p}×{weights[p]}" for p in score_plugins], "总分"]]
             for n in self.nodes:
                 if n.total is None:
@@ -159,11 +159,11 @@ class Trace:
                 rows.append([n.node, *cells, f"{n.total}{mark}"])
             lines += _grid(rows)
         elif self.result == SCHEDULED:
-            lines += ["", f"优选(Score):只有 {self.chosen} 可用,跳过打分(upstream 同样如此)"]
+            lines += ["", f"优选（Score）：只有 {self.chosen} 可用，跳过打分（upstream 同样如此）"]
         if self.message:
             lines += ["", f"FailedScheduling: {self.message}"]
         for note in self.notes:
-            lines.append(f"注:{note}")
+            lines.append(f"注：{note}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
