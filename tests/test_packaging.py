@@ -122,6 +122,7 @@ def test_built_package_carries_image_files_and_not_the_lessons(tmp_path: Path) -
     built = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert "k8sedu/cli.py" in built
     assert "k8sedu/runtime/images/probe/Dockerfile" in built
+    assert "k8sedu/api/schema.json" in built  # the apiserver's field schema: no create works without it
     expected = {p.relative_to(src).as_posix() for p in (src / "k8sedu" / "runtime" / "images")
                 .rglob("*") if p.is_file()}
     assert expected <= built

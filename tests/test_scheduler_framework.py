@@ -217,7 +217,7 @@ def test_trace_is_json_and_prints_a_table() -> None:
     assert d["pod"] == "default/web-x" and d["chosen"] == t.chosen
     assert {n["node"] for n in d["nodes"]} == {"node-1", "node-2", "node-3"}
     table = t.table()
-    assert "预选(Filter)" in table and "优选(Score)" in table and "NodeResourcesFit×1" in table
+    assert "预选（Filter）" in table and "优选（Score）" in table and "NodeResourcesFit×1" in table
     assert "node-2: node(s) were unschedulable" in table
     assert f"{t.totals[t.chosen]} ◀" in table  # type: ignore[index]
 

@@ -110,7 +110,7 @@ def test_trace_of_a_scheduled_pod(env: Env) -> None:
     assert fit is not None and (fit.raw, fit.weight, fit.weighted) == (84, 1, 84)
     assert n.score("TaintToleration").weighted == 300  # type: ignore[union-attr]
     assert trace.to_dict()["chosen"] == where
-    assert "优选(Score)" in trace.table()
+    assert "优选（Score）" in trace.table()
     assert trace in env.scheduler.traces()
 
 
@@ -120,10 +120,10 @@ def test_flow_events_of_a_cycle(env: Env) -> None:
     events = env.api.flow.events()
     mine = [e for e in events if e.src == "scheduler" and e.name == "web-f"]
     filt = next(e for e in mine if e.dst == "scheduler" and e.action == "filter")
-    assert filt.explain == "预选(Filter):3 个节点中 3 个可用"
+    assert filt.explain == "预选（Filter）：3 个节点中 3 个可用"
     score = next(e for e in mine if e.dst == "scheduler" and e.action == "score")
     total = env.scheduler.trace("default", "web-f").totals[where]  # type: ignore[union-attr]
-    assert score.explain == f"优选(Score):{where} 得分最高({total})"
+    assert score.explain == f"优选（Score）：{where} 得分最高（{total}）"
     bind = next(e for e in mine if e.dst == "apiserver" and e.action.endswith("/pods/web-f/binding"))
     assert filt.seq < score.seq < bind.seq
 

@@ -18,16 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from typing import Any
-
 from k8sedu.api import kinds as _kinds
+from k8sedu.api import schema
 from k8sedu.api.naming import (
     name_is_dns1035_label,
     name_is_dns_label,
     name_is_dns_subdomain,
     name_is_path_segment,
 )
-from k8sedu.api.quantity import parse_quantity
 from k8sedu.api.validation_apps import validate_deployment, validate_replicaset
 from k8sedu.api.validation_base import (
     FIELD_IMMUTABLE,
@@ -57,7 +55,7 @@ from k8sedu.api.validation_core import (
     validate_service,
 )
 from k8sedu.api.validation_pods import validate_pod, validate_pod_spec
-from k8sedu.errors import BadRequest, Invalid
+from k8sedu.errors import Invalid
 
 __all__ = [
     "GoValue",
@@ -114,63 +112,18 @@ NAME_FORMATS: dict[str, Callable[[str, bool], list[str]]] = {
 _NO_META = {"Binding"}
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "string"
-
-
-def check_decodable(obj: Obj) -> None:
+def check_decodable(obj: Obj, field_validation: str = "Ignore") -> list[str]:
     """What upstream rejects while *decoding* a request (400 BadRequest), before admission and
-    validation (422): quantities that do not parse, and labels or annotations that are not
-    strings (YAML turns ``app: on`` into a boolean)."""
-    _check_decodable(obj, _kinds.for_object(obj))
-
-
-def _cannot_decode(kind: _kinds.Kind, why: str) -> BadRequest:
-    return BadRequest(f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: {why}')
+    validation (422): wrong JSON types (``replicas: "3"``; labels that are not strings, as YAML
+    makes ``app: on`` a boolean), quantities that do not parse, base64 that does not decode, and,
+    with ``field_validation="Strict"``, fields the kind does not have. Returns the warnings
+    ``"Warn"`` gives instead (``unknown field "spec.foo"``). See :mod:`k8sedu.api.schema`."""
+    _kinds.for_object(obj)  # an unknown kind is its own BadRequest (no matches for kind ...)
+    return schema.check(obj, field_validation)
 
 
 def _check_decodable(obj: Obj, kind: _kinds.Kind) -> None:
-    md = obj.get("metadata") or {}
-    for field in ("labels", "annotations"):
-        values = md.get(field)
-        if values is None:
-            continue
-        if not isinstance(values, dict):
-            raise _cannot_decode(kind, f"json: cannot unmarshal {_json_type(values)} into Go struct field "
-                                       f"ObjectMeta.metadata.{field} of type map[string]string")
-        for value in values.values():
-            if not isinstance(value, str):
-                raise _cannot_decode(kind, f"json: cannot unmarshal {_json_type(value)} into Go struct field "
-                                           f"ObjectMeta.metadata.{field} of type string")
-    specs = []
-    spec = obj.get("spec") or {}
-    if kind.kind == "Pod":
-        specs.append(spec)
-    elif isinstance(spec.get("template"), dict):
-        specs.append(spec["template"].get("spec") or {})
-    lists = []
-    for s in specs:
-        for c in (s.get("containers") or []) + (s.get("initContainers") or []):
-            res = c.get("resources") or {}
-            lists += [res.get("limits") or {}, res.get("requests") or {}]
-        lists.append(s.get("overhead") or {})
-    if kind.kind == "Node":
-        status = obj.get("status") or {}
-        lists += [status.get("capacity") or {}, status.get("allocatable") or {}]
-    for items in lists:
-        for q in items.values():
-            try:
-                parse_quantity(q)
-            except ValueError as e:
-                raise _cannot_decode(kind, str(e)) from None
+    schema.check(obj, "Ignore")
 
 
 def field_errors(obj: Obj, old: Obj | None = None, subresource: str | None = None) -> Errs:

@@ -9,6 +9,13 @@ Every request goes through the same pipeline, as in Kubernetes::
 and is recorded as flow events (client → apiserver, apiserver → etcd), so the dashboards show real
 requests. Components never touch the store: they call these methods through a
 :class:`k8sedu.client.Client`, which names the user and the component.
+
+Decoding (``field_validation``, upstream's ``fieldValidation`` parameter) comes before admission:
+a wrong JSON type is always a 400; a field the kind does not have is a 400 with ``"Strict"`` (what
+kubectl sends), a warning with ``"Warn"`` (the server's default) and silently dropped with
+``"Ignore"``. The warnings of the last create/update/patch made *on this thread* are in
+:attr:`APIServer.last_warnings` (a real apiserver sends them as ``Warning:`` headers), so return
+types stay the objects.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..api import kinds, meta, selectors, validation
+from ..api import kinds, meta, schema, selectors, validation
 from ..api.kinds import Kind
 from ..clock import Clock
 from ..errors import (
@@ -28,8 +35,10 @@ from ..errors import (
     CASFailed,
     Compacted,
     Conflict,
+    FieldError,
     FutureRevision,
     Gone,
+    Invalid,
     K8sEduError,
     MethodNotAllowed,
     NotFound,
@@ -77,6 +86,7 @@ class APIServer:
         self.authz = RBACAuthorizer(self._load_rbac)
         self.watch_agents: set[str] = set()  # agents whose watch deliveries are flow events
         self.kubelets: dict[str, Any] = {}  # node name -> kubelet connection (logs, exec)
+        self._tls = threading.local()  # .warnings: the last write's warnings, per calling thread
         # guards nothing shared but serializes bootstrap
         self._boot_lock = threading.Lock()
         self._bootstrap()
@@ -137,8 +147,37 @@ class APIServer:
             explain=explain, user=user.name,
         )
 
-    def _etcd(self, op: str, key: str, obj: dict[str, Any], revision: int, explain: str) -> None:
-        self.flow.record("apiserver", "etcd", f"{op} {key}", obj, revision=revision, explain=explain)
+    def _etcd(self, op: str, key: str, obj: dict[str, Any], revision: int, explain: str,
+              subresource: str | None = None) -> None:
+        detail = {"subresource": subresource} if subresource else {}
+        self.flow.record("apiserver", "etcd", f"{op} {key}", obj, revision=revision, explain=explain, **detail)
+
+    # ------------------------------------------------------------------ decoding and warnings
+    @property
+    def last_warnings(self) -> builtins.list[str]:
+        """The warnings of this thread's last create/update/patch (``unknown field "spec.foo"``
+        with ``field_validation="Warn"``), as a real apiserver's ``Warning`` headers."""
+        return list(getattr(self._tls, "warnings", ()))
+
+    def _warn(self, warnings: builtins.list[str]) -> None:
+        self._tls.warnings = list(warnings)
+
+    @staticmethod
+    def _field_validation(mode: str, options: str) -> str:
+        """upstream's ValidateCreateOptions (and Update, Patch) for ``fieldValidation``."""
+        if mode == "":
+            return "Warn"  # the server's default since 1.27
+        if mode not in schema.FIELD_VALIDATION_MODES:
+            raise Invalid(options, "", [FieldError("fieldValidation", "Unsupported value", mode,
+                                                   'supported values: "", "Ignore", "Strict", "Warn"')],
+                          group="meta.k8s.io")
+        return mode
+
+    def _decode_body(self, obj: dict[str, Any], field_validation: str) -> dict[str, Any]:
+        """The request body through the decoder: raise on type errors (and unknown fields with
+        Strict), keep Warn's warnings, drop the fields the Go types do not have (in place)."""
+        self._warn(validation.check_decodable(obj, field_validation))
+        return schema.prune(obj)
 
     def _check(self, user: UserInfo, verb: str, kind: Kind, namespace: str | None, name: str | None = None,
                subresource: str | None = None) -> UserInfo:
@@ -148,7 +187,9 @@ class APIServer:
 
     # ------------------------------------------------------------------ create
     def create(self, user: UserInfo, resource: str, obj: dict[str, Any], namespace: str | None = None,
-               subresource: str | None = None, dry_run: bool = False, agent: str = "") -> dict[str, Any]:
+               subresource: str | None = None, dry_run: bool = False, agent: str = "",
+               field_validation: str = "Warn") -> dict[str, Any]:
+        self._warn([])
         kind = self.kind(resource)
         if subresource == "binding":
             return self._bind(user, kind, obj, namespace, agent)
@@ -165,6 +206,8 @@ class APIServer:
                 f'"{obj.get("apiVersion", "")}" cannot be handled as a {kind.kind}'
             )
         obj["kind"], obj["apiVersion"] = kind.kind, kind.api_version
+        if not isinstance(obj.get("metadata", {}), dict):  # the decoder's 400, before we read it
+            validation.check_decodable(obj)
         md = obj.setdefault("metadata", {})
         ns = self._namespace_for(kind, namespace, obj)
         if ns:
@@ -176,7 +219,7 @@ class APIServer:
         self._request(agent, user, "POST", kind, ns, None, None, obj,
                       f"请求创建 {kind.kind} {md.get('name', '')}")
         self._check(user, "create", kind, ns, None)
-        validation.check_decodable(obj)
+        obj = self._decode_body(obj, self._field_validation(field_validation, "CreateOptions"))
         admission.admit(kind, obj, ns, "CREATE", self._get_namespace)
         self._prepare_for_create(kind, obj)
         validation.validate(obj)
@@ -190,7 +233,7 @@ class APIServer:
         if kind.plural in _RBAC_RESOURCES:
             self.authz.invalidate()
         self._etcd("PUT", key, obj, kv.mod_revision,
-                   f"认证、授权(RBAC)、准入和校验都通过,{kind.kind} 写入 etcd,revision 变为 {kv.mod_revision}")
+                   f"认证、授权（RBAC）、准入和校验都通过，{kind.kind} 写入 etcd,revision 变为 {kv.mod_revision}")
         return self._decode(kv.value, kv.mod_revision)
 
     def _prepare_for_create(self, kind: Kind, obj: dict[str, Any]) -> None:
@@ -261,8 +304,12 @@ class APIServer:
 
     # ------------------------------------------------------------------ update and patch
     def update(self, user: UserInfo, resource: str, obj: dict[str, Any], namespace: str | None = None,
-               subresource: str | None = None, dry_run: bool = False, agent: str = "") -> dict[str, Any]:
+               subresource: str | None = None, dry_run: bool = False, agent: str = "",
+               field_validation: str = "Warn") -> dict[str, Any]:
+        self._warn([])
         kind = self.kind(resource)
+        if isinstance(obj, dict) and not isinstance(obj.get("metadata", {}), dict):
+            validation.check_decodable({**obj, "kind": kind.kind, "apiVersion": kind.api_version})
         ns = self._namespace_for(kind, namespace, obj)
         name = obj.get("metadata", {}).get("name")
         if not name:
@@ -270,10 +317,11 @@ class APIServer:
         self._request(agent, user, "PUT", kind, ns, name, subresource, obj,
                       f"请求更新 {kind.kind} {name}" + (f" 的 {subresource}" if subresource else ""))
         self._check(user, "update", kind, ns, name, subresource)
-        return self._update(kind, ns, name, obj, subresource, dry_run)
+        mode = self._field_validation(field_validation, "UpdateOptions")
+        return self._update(kind, ns, name, obj, subresource, dry_run, mode)
 
     def _update(self, kind: Kind, ns: str | None, name: str, obj: dict[str, Any], subresource: str | None,
-                dry_run: bool) -> dict[str, Any]:
+                dry_run: bool, field_validation: str = "Warn") -> dict[str, Any]:
         key = etcd_key(kind, ns, name)
         old_kv = self.store.get(key)
         if old_kv is None:
@@ -289,6 +337,7 @@ class APIServer:
         elif subresource == "status":
             new = meta.deep_copy(old)
             new["status"] = meta.deep_copy(obj.get("status") or {})
+            new = self._decode_body(new, field_validation)
         elif subresource == "finalize" and kind.kind == "Namespace":
             new = meta.deep_copy(old)
             new.setdefault("spec", {})["finalizers"] = list(obj.get("spec", {}).get("finalizers") or [])
@@ -310,7 +359,7 @@ class APIServer:
                 new["status"] = meta.deep_copy(old.get("status", {}))
             if kind.kind == "Pod":
                 new["status"] = meta.deep_copy(old.get("status", {}))
-            validation.check_decodable(new)
+            new = self._decode_body(new, field_validation)
             admission.admit(kind, new, ns, "UPDATE", self._get_namespace)
             if "generation" in old_md and new.get("spec") != old.get("spec"):
                 md["generation"] = old_md["generation"] + 1
@@ -325,7 +374,7 @@ class APIServer:
             validation.validate(new, old)
             if dry_run:
                 return new
-            return self._remove(kind, key, old_kv.mod_revision, new, "最后一个 finalizer 已移除,对象被真正删除")
+            return self._remove(kind, key, old_kv.mod_revision, new, "最后一个 finalizer 已移除，对象被真正删除")
         validation.validate(new, old)
         if new == old:  # a no-op update writes nothing and keeps the resourceVersion
             return self._decode(old, old_kv.mod_revision)
@@ -337,24 +386,27 @@ class APIServer:
             raise Conflict.modified(kind.qualified, name) from None
         if kind.plural in _RBAC_RESOURCES:
             self.authz.invalidate()
-        self._etcd("PUT", key, new, kv.mod_revision, f"更新写入 etcd,revision 变为 {kv.mod_revision}")
+        self._etcd("PUT", key, new, kv.mod_revision, f"更新写入 etcd，revision 变为 {kv.mod_revision}",
+                   subresource)
         if (
             kind.kind == "Namespace"
             and new["metadata"].get("deletionTimestamp")
             and not _finalizers_pending(new)
         ):
-            return self._remove(kind, key, kv.mod_revision, new, "Namespace 的 finalizer 都已完成,Namespace 被删除")
+            return self._remove(kind, key, kv.mod_revision, new, "Namespace 的 finalizer 都已完成，Namespace 被删除")
         return self._decode(kv.value, kv.mod_revision)
 
     def patch(self, user: UserInfo, resource: str, name: str, patch: Any, namespace: str | None = None,
               patch_type: str = "merge", subresource: str | None = None, dry_run: bool = False,
-              agent: str = "") -> dict[str, Any]:
+              agent: str = "", field_validation: str = "Warn") -> dict[str, Any]:
+        self._warn([])
         kind = self.kind(resource)
         ns = self._namespace_for(kind, namespace)
         self._request(agent, user, "PATCH", kind, ns, name, subresource,
                       {"kind": kind.kind, "metadata": {"name": name, "namespace": ns or ""}},
                       f"请求修改 {kind.kind} {name}({patch_type} patch)")
         self._check(user, "patch", kind, ns, name, subresource)
+        mode = self._field_validation(field_validation, "PatchOptions")
         apply = {
             "merge": patching.merge_patch,
             "strategic": patching.strategic_merge_patch,
@@ -376,8 +428,12 @@ class APIServer:
             if not pinned:
                 patched.setdefault("metadata", {})["resourceVersion"] = str(kv.mod_revision)
             patched.setdefault("metadata", {})["name"] = name
+            warnings: builtins.list[str] = []
+            if subresource in (None, "status"):  # upstream decodes the patched object
+                warnings = schema.check_patch(patched, patch, patch_type, mode)
             try:
-                result = self._update(kind, ns, name, patched, subresource, dry_run)
+                result = self._update(kind, ns, name, patched, subresource, dry_run, "Ignore")
+                self._warn(warnings)
             except Conflict:
                 if pinned:
                     raise
@@ -463,7 +519,7 @@ class APIServer:
             # Already being deleted: a shorter grace period (e.g. 0 from the kubelet) wins.
             current = md.get("deletionGracePeriodSeconds")
             if grace == 0 and not finalizers:
-                return self._remove(kind, key, kv.mod_revision, new, "宽限期结束,对象从 etcd 中删除", dry_run)
+                return self._remove(kind, key, kv.mod_revision, new, "宽限期结束，对象从 etcd 中删除", dry_run)
             if current is None or grace >= current:
                 if nmd.get("finalizers") != md.get("finalizers"):
                     return self._write_deleting(kind, key, kv.mod_revision, new, dry_run, "加入 finalizer")
@@ -475,7 +531,7 @@ class APIServer:
             nmd["deletionTimestamp"] = _later(self.clock, grace) if grace else self.clock.timestamp()
             nmd["deletionGracePeriodSeconds"] = grace
             why = (
-                f"优雅删除(graceful deletion):设置 deletionTimestamp,宽限期 {grace} 秒,等待 kubelet 停止容器"
+                f"优雅删除（graceful deletion）：设置 deletionTimestamp,宽限期 {grace} 秒，等待 kubelet 停止容器"
                 if grace
                 else f"等待 finalizer {', '.join(finalizers)} 完成后才真正删除"
             )
@@ -525,7 +581,7 @@ class APIServer:
         ns = self._namespace_for(kind, namespace, binding)
         node = (binding.get("target") or {}).get("name", "")
         self._request(agent, user, "POST", kind, ns, name, "binding", binding,
-                      f"调度器把 Pod {name} 绑定(bind)到节点 {node}")
+                      f"调度器把 Pod {name} 绑定（bind）到节点 {node}")
         self._check(user, "create", kind, ns, name, "binding")
         if not node:
             raise BadRequest("target.name: Required value")

@@ -3,6 +3,10 @@
 A :class:`Client` is the apiserver's verbs bound to one user and one component name, the way a
 client-go clientset is bound to a kubeconfig and a user agent. The component name is the *source* of
 the flow events its requests produce ("scheduler", "kubelet/node-1", "kubectl").
+
+``create``/``update``/``patch`` take ``field_validation`` ("Strict" | "Warn" | "Ignore", upstream's
+``fieldValidation``; the server's default is "Warn"); the warnings of this thread's last write are in
+:attr:`Client.last_warnings`, as client-go hands ``Warning`` headers to its warning handler.
 """
 
 from __future__ import annotations
@@ -24,10 +28,16 @@ class Client:
         self.component = component
         self.clock = apiserver.clock
 
+    @property
+    def last_warnings(self) -> builtins.list[str]:
+        """The server's warnings for this thread's last create/update/patch."""
+        return self.apiserver.last_warnings
+
     def create(self, resource: str, obj: dict[str, Any], namespace: str | None = None,
-               subresource: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+               subresource: str | None = None, dry_run: bool = False,
+               field_validation: str = "Warn") -> dict[str, Any]:
         return self.apiserver.create(self.user, resource, obj, namespace, subresource=subresource,
-                                     dry_run=dry_run, agent=self.component)
+                                     dry_run=dry_run, agent=self.component, field_validation=field_validation)
 
     def get(self, resource: str, name: str, namespace: str | None = None,
             subresource: str | None = None) -> dict[str, Any]:
@@ -50,17 +60,20 @@ class Client:
         return self.list(resource, namespace, label_selector, field_selector)["items"]
 
     def update(self, resource: str, obj: dict[str, Any], namespace: str | None = None,
-               subresource: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+               subresource: str | None = None, dry_run: bool = False,
+               field_validation: str = "Warn") -> dict[str, Any]:
         return self.apiserver.update(self.user, resource, obj, namespace, subresource=subresource,
-                                     dry_run=dry_run, agent=self.component)
+                                     dry_run=dry_run, agent=self.component, field_validation=field_validation)
 
     def update_status(self, resource: str, obj: dict[str, Any]) -> dict[str, Any]:
         return self.update(resource, obj, obj.get("metadata", {}).get("namespace"), subresource="status")
 
     def patch(self, resource: str, name: str, patch: Any, namespace: str | None = None,
-              patch_type: str = "merge", subresource: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+              patch_type: str = "merge", subresource: str | None = None, dry_run: bool = False,
+              field_validation: str = "Warn") -> dict[str, Any]:
         return self.apiserver.patch(self.user, resource, name, patch, namespace, patch_type=patch_type,
-                                    subresource=subresource, dry_run=dry_run, agent=self.component)
+                                    subresource=subresource, dry_run=dry_run, agent=self.component,
+                                    field_validation=field_validation)
 
     def delete(self, resource: str, name: str, namespace: str | None = None,
                grace_period_seconds: int | None = None, propagation_policy: str | None = None,

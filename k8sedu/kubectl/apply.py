@@ -12,7 +12,11 @@ file, so they are left alone; a field you delete from the file was in the last-a
 deleted from the object. Lists of named things (containers, env, ports, volumes) are compared item by
 item on their merge key, as a strategic merge patch does; other lists are replaced whole.
 
-The patch is sent as a strategic merge patch; an empty patch means ``unchanged``.
+The patch is sent as a strategic merge patch; an empty patch means ``unchanged``. Both the create
+and the patch carry ``fieldValidation`` from ``--validate`` (Strict unless told otherwise), so a
+misspelt field fails on the server: ``Error from server (BadRequest): error when creating "STDIN":
+... strict decoding error: unknown field "spec.replica"`` for a new object, ``The request is
+invalid: patch: Invalid value: "map[...]": strict decoding error: ...`` for one that exists.
 """
 
 from __future__ import annotations
@@ -24,7 +28,14 @@ from ..api.kinds import Kind
 from ..api.meta import deep_copy
 from ..apiserver.patch import merge_key
 from ..errors import APIError, Conflict, KubectlError, NotFound
-from .context import Invocation, dry_run_strategy, kind_string, parse_output, print_objects
+from .context import (
+    Invocation,
+    dry_run_strategy,
+    kind_string,
+    parse_output,
+    print_objects,
+    validation_directive,
+)
 from .manifests import Manifest, go_json, load_paths
 from .messages import add_source, info_string
 
@@ -219,6 +230,7 @@ def apply_manifests(inv: Invocation, manifests: list[Manifest], strategy: str = 
     """Apply each manifest (create, or three-way patch); print one line each; return the objects
     as stored. Problems are recorded on *inv* and the next manifest is tried, as kubectl does."""
     suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(strategy, "")
+    directive = validation_directive(inv)
     results: list[dict[str, Any]] = []
     for manifest in manifests:
         prepared = _prepare(inv, manifest)
@@ -245,10 +257,12 @@ def apply_manifests(inv: Invocation, manifests: list[Manifest], strategy: str = 
                 _print(inv, kind, name, "created" + suffix, fmt)
                 continue
             try:
-                created = inv.client.create(kind.plural, modified, ns, dry_run=strategy == "server")
+                created = inv.client.create(kind.plural, modified, ns, dry_run=strategy == "server",
+                                            field_validation=directive)
             except APIError as err:
                 inv.problem(add_source("creating", source, err))
                 continue
+            inv.server_warnings()
             results.append(created)
             _print(inv, kind, name, "created" + suffix, fmt)
             continue
@@ -261,7 +275,8 @@ def apply_manifests(inv: Invocation, manifests: list[Manifest], strategy: str = 
             continue
         if LAST_APPLIED not in ((current.get("metadata") or {}).get("annotations") or {}):
             inv.warn(_NO_LAST_APPLIED.format(name=f"{kind.plural}/{name}"))
-        patched, unchanged, patch, failure = _patch_with_retries(inv, kind, name, ns, modified, current, strategy)
+        patched, unchanged, patch, failure = _patch_with_retries(inv, kind, name, ns, modified, current, strategy,
+                                                                 directive)
         if failure is not None:
             inv.problem(add_source(f"applying patch:\n{go_json(patch)}\nto:\n{where}\nfor:", source, failure))
             continue
@@ -276,7 +291,7 @@ def apply_manifests(inv: Invocation, manifests: list[Manifest], strategy: str = 
 
 
 def _patch_with_retries(inv: Invocation, kind: Kind, name: str, ns: str | None, modified: dict[str, Any],
-                        current: dict[str, Any], strategy: str
+                        current: dict[str, Any], strategy: str, directive: str = "Strict"
                         ) -> tuple[dict[str, Any], bool, dict[str, Any], APIError | None]:
     """Patch; on a Conflict re-read the live object and recompute, up to five times (upstream's
     Patcher). Returns (object, unchanged, the last patch, the error or None)."""
@@ -287,7 +302,8 @@ def _patch_with_retries(inv: Invocation, kind: Kind, name: str, ns: str | None, 
             return current, True, patch, None
         try:
             patched = inv.client.patch(kind.plural, name, patch, ns, patch_type="strategic",
-                                       dry_run=strategy == "server")
+                                       dry_run=strategy == "server", field_validation=directive)
+            inv.server_warnings()
             return patched, False, patch, None
         except Conflict as err:
             if attempt == _MAX_PATCH_RETRIES:
@@ -326,6 +342,7 @@ def run_create(inv: Invocation) -> None:
 
     p = inv.parsed
     strategy = dry_run_strategy(inv)
+    directive = validation_directive(inv)
     suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(strategy, "")
     fmt, arg = parse_output(p.get("output"))
     manifests, errors = load_paths(list(p.get("filename")), inv.stdin, bool(p.get("recursive")))
@@ -344,10 +361,12 @@ def run_create(inv: Invocation) -> None:
             created = obj
         else:
             try:
-                created = inv.client.create(kind.plural, obj, ns, dry_run=strategy == "server")
+                created = inv.client.create(kind.plural, obj, ns, dry_run=strategy == "server",
+                                            field_validation=directive)
             except APIError as err:
                 inv.problem(add_source("creating", manifest.source, err))
                 continue
+            inv.server_warnings()
         name = (created.get("metadata") or {}).get("name", "")
         if fmt and fmt != "name":
             print_objects(inv, fmt, arg, [created], True)

@@ -402,12 +402,13 @@ def cmd_patch(inv: Invocation) -> None:
     infos = select(inv, p.args)
     for info in infos:
         before = info.obj or {}
-        try:
+        try:  # kubectl patch has no --validate and sends no fieldValidation: the server's Warn
             after = inv.client.patch(info.kind.plural, info.name, patch, info.namespace,
                                      patch_type=_PATCH_TYPES[patch_type], dry_run=strategy != "none")
         except APIError as err:
             inv.problem(err)
             continue
+        inv.server_warnings()
         fmt, arg = parse_output(p.get("output"))
         if fmt and fmt != "name":
             print_objects(inv, fmt, arg, [after], True)

@@ -37,6 +37,7 @@ __all__ = [
     "NO_RESOURCES_ERROR",
     "dry_run_strategy",
     "dry_run_suffix",
+    "validation_directive",
     "request_timeout",
     "usage_error_h",
     "parse_output",
@@ -112,6 +113,7 @@ class Invocation:
         self.all_namespaces = bool(parsed.flags.get("all-namespaces"))
         self.problems: list[Problem] = []
         self._chunks: list[str] = []
+        self._warned: set[str] = set()  # server warnings already printed (kubectl prints each once)
         self.client = self._impersonate(client, parsed)
 
     # ------------------------------------------------------------------ identity
@@ -146,6 +148,15 @@ class Invocation:
 
     def warn(self, message: str) -> None:
         self.note(f"Warning: {message}")
+
+    def server_warnings(self) -> None:
+        """Print the apiserver's warnings for the request just made (``Warning: unknown field
+        "spec.foo"``), each once per command, as kubectl's deduplicating warning writer does
+        (on stderr, before the result line)."""
+        for warning in getattr(self.client, "last_warnings", None) or ():
+            if warning not in self._warned:
+                self._warned.add(warning)
+                self.warn(warning)
 
     def transcript(self) -> str:
         return "".join(self._chunks)
@@ -316,6 +327,25 @@ def dry_run_strategy(inv: Invocation) -> str:
     if value not in ("none", "client", "server"):
         raise KubectlError(f'error: Invalid dry-run value ({value}). Must be "none", "server", or "client".')
     return value
+
+
+_VALIDATE = {"strict": "Strict", "warn": "Warn", "ignore": "Ignore"}
+_GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")  # strconv.ParseBool
+_GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def validation_directive(inv: Invocation) -> str:
+    """``--validate`` as the ``fieldValidation`` kubectl sends (cmdutil.GetValidationDirective):
+    strict or true → "Strict" (the default), warn → "Warn", ignore or false → "Ignore"."""
+    value = str(inv.flag("validate", "strict"))
+    if value in _GO_TRUE:
+        return "Strict"
+    if value in _GO_FALSE:
+        return "Ignore"
+    if value in _VALIDATE:
+        return _VALIDATE[value]
+    raise KubectlError(f'error: invalid - validate option "{value}"; must be one of: strict (or true), '
+                       "warn, ignore (or false)")
 
 
 def dry_run_suffix(strategy: str) -> str:

@@ -26,6 +26,7 @@ from .context import (
     parse_output,
     print_objects,
     usage_error_h,
+    validation_directive,
 )
 from .messages import format_errors
 
@@ -55,6 +56,9 @@ def struct_json(obj: Any) -> str:
 def _create_object(inv: Invocation, kind: Kind, obj: dict[str, Any], printable: dict[str, Any],
                    operation: str = "created", namespace: str | None = None) -> None:
     strategy = dry_run_strategy(inv)
+    # create deployment|namespace send --validate's fieldValidation; run and expose have no
+    # --validate and send none, so the server's default (Warn) applies
+    directive = validation_directive(inv) if "validate" in inv.parsed.flags else "Warn"
     if strategy == "client":
         if parse_output(inv.flag("output"))[0] == "json":
             inv.write(struct_json(printable))
@@ -63,9 +67,11 @@ def _create_object(inv: Invocation, kind: Kind, obj: dict[str, Any], printable: 
         return
     ns = (namespace or inv.namespace) if kind.namespaced else None
     try:
-        created = inv.client.create(kind.plural, obj, ns, dry_run=strategy == "server")
+        created = inv.client.create(kind.plural, obj, ns, dry_run=strategy == "server",
+                                    field_validation=directive)
     except APIError as err:
         raise KubectlError(format_errors([err])) from None
+    inv.server_warnings()
     _print_created(inv, kind, created, strategy, operation)
 
 

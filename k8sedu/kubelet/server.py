@@ -13,7 +13,7 @@ ran gives ``container "web" in pod "x" is waiting to start: ContainerCreating``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import BadRequest, InternalError, NotFound
 from ..runtime.base import ExecResult
