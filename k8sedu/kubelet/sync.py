@@ -136,6 +136,7 @@ class PodSyncer:
         policy = spec.get("restartPolicy", "Always")
         view = PodView.of(statuses)
         waits: list[float] = []
+        acted = False  # did this sync change anything in the runtime? (if not, *view* is current)
         # As upstream's SyncPod, first report what is there now (a new Pod shows ContainerCreating
         # while its image is pulled), then act, then report again.
         self._post_status(rec, view)
@@ -155,6 +156,7 @@ class PodSyncer:
                 if not self._create_sandbox(rec, old.attempt + 1 if old is not None else 0):
                     self._post_status(rec, PodView.of(self._list(rec.uid)))
                     return SYNC_BACKOFF
+                acted = True
                 view = PodView.of(self._list(rec.uid))
 
         sandbox = view.sandbox
@@ -171,6 +173,7 @@ class PodSyncer:
                         continue
                     initialized = False
                     if latest is None or (latest.state == "exited" and policy != "Never"):
+                        acted = True
                         wait = self._start(rec, view, sandbox, ic, latest)
                         if wait is not None:
                             waits.append(wait)
@@ -180,6 +183,7 @@ class PodSyncer:
                     latest = view.latest(c["name"])
                     if latest is not None and latest.state in ("running", "created"):
                         if latest.sandbox_id and latest.sandbox_id != sandbox.id:
+                            acted = True
                             self._stop_containers(pod, [latest], self._grace(pod), record=True)
                             continue  # PLEG sees it exit; the next sync starts it in this sandbox
                         made_from = latest.labels.get(LABEL_CONTAINER_HASH)
@@ -190,15 +194,18 @@ class PodSyncer:
                             continue
                         self._event(pod, "Normal", ev.KILLING,
                                     f"Container {c['name']} definition changed, will be restarted")
+                        acted = True
                         self._stop_containers(pod, [latest], self._grace(pod), record=False)
                         latest = next((s for s in self._list(rec.uid) if s.id == latest.id), None)
                     elif latest is not None and not should_restart(c, pod, view):
                         continue
+                    acted = True
                     wait = self._start(rec, view, sandbox, c, latest)
                     if wait is not None:
                         waits.append(wait)
 
-        view = PodView.of(self._list(rec.uid))
+        if acted:  # report what the runtime has now, right away (not at the next PLEG relist)
+            view = PodView.of(self._list(rec.uid))
         status = self._status(rec, view, terminal=False)
         if status["phase"] in ("Succeeded", "Failed"):
             rec.terminal = True
@@ -213,8 +220,8 @@ class PodSyncer:
         cfg = sandbox_config(pod, self.k.node_name, attempt)
         name = sandbox_name(md["name"], md.get("namespace", "default"), md["uid"], attempt)
         self._flow(f"create sandbox (pause) {name}", pod,
-                   "kubelet 先创建 pause 容器(Pod 沙箱),持有 Pod 的网络命名空间;"
-                   "应用容器随后加入它,所以同一 Pod 的容器能用 localhost 互相访问",
+                   "kubelet 先创建 pause 容器（Pod 沙箱），持有 Pod 的网络命名空间；"
+                   "应用容器随后加入它，所以同一 Pod 的容器能用 localhost 互相访问",
                    container=name)
         try:
             info = self.k.runtime.create_sandbox(cfg)
@@ -280,8 +287,8 @@ class PodSyncer:
             self._remove(pod, old)
 
         cname = self._cname(pod, name, attempt)
-        why = (f"容器 {name} 上次退出(exit code {latest.exit_code}),按 restartPolicy="
-               f"{pod.get('spec', {}).get('restartPolicy', 'Always')} 重启,这是第 {attempt} 次重启"
+        why = (f"容器 {name} 上次退出（exit code {latest.exit_code}），按 restartPolicy="
+               f"{pod.get('spec', {}).get('restartPolicy', 'Always')} 重启，这是第 {attempt} 次重启"
                if latest is not None else
                f"按 Pod spec 创建容器 {name}(镜像 {c.get('image', '')}),它加入 pause 容器的网络命名空间")
         self._flow(f"create container {cname}", pod, why, container=cname, image=c.get("image", ""))
@@ -372,7 +379,7 @@ class PodSyncer:
             if record:
                 self._event(pod, "Normal", ev.KILLING, ev.stopping(c.container_name))
             self._flow(f"stop container {c.name}", pod,
-                       f"优雅终止:先向容器 {c.container_name} 发送 SIGTERM,宽限期 {grace} 秒后仍未退出就发送 SIGKILL",
+                       f"优雅终止：先向容器 {c.container_name} 发送 SIGTERM,宽限期 {grace} 秒后仍未退出就发送 SIGKILL",
                        container=c.name, container_id=c.id, grace_seconds=grace)
             try:
                 self.k.runtime.stop_container(c.id, grace)
@@ -393,7 +400,7 @@ class PodSyncer:
 
     def _remove(self, pod: dict[str, Any] | None, c: ContainerStatus) -> None:
         what = "sandbox" if c.is_sandbox else "container"
-        explain = ("删除 pause 容器:Pod 的网络命名空间随之消失" if c.is_sandbox
+        explain = ("删除 pause 容器：Pod 的网络命名空间随之消失" if c.is_sandbox
                    else f"删除已经停止的容器 {c.container_name}")
         self._flow(f"remove {what} {c.name}", pod or {"kind": "Pod", "metadata": {"name": c.pod_name,
                                                                                      "namespace": c.namespace}},
@@ -412,7 +419,7 @@ class PodSyncer:
         for sb in view.sandboxes:
             if sb.state != "running":
                 continue
-            self._flow(f"stop sandbox {sb.name}", pod, "停止 pause 容器:Pod 的网络命名空间被释放",
+            self._flow(f"stop sandbox {sb.name}", pod, "停止 pause 容器：Pod 的网络命名空间被释放",
                        container=sb.name, container_id=sb.id)
             try:
                 self.k.runtime.stop_sandbox(sb.id)

@@ -10,7 +10,10 @@ One Pod on the engine::
 
 Speed matters (a Deployment of 10 Pods is 20 containers): one SDK client is reused, the low-level
 API is called directly (the high-level ``containers.create`` inspects after every create), and
-``list_containers`` inspects only containers whose state changed since the last relist.
+``list_containers`` inspects only containers whose state changed since the last relist, each at most
+once however many threads (three PLEGs, the pod workers) list at the same time. A container this
+runtime is starting right now is not inspected at all: the engine holds the container's lock for
+the whole start, so an inspect would wait (hundreds of ms on a busy engine) to learn "created".
 
 The ``docker`` Python package is imported lazily, so a sim-only installation works without it.
 """
@@ -149,6 +152,18 @@ def _parse_time(text: str | None) -> float | None:
     return t
 
 
+class _Inspection:
+    """One inspect in flight, that other listing threads wait for."""
+
+    __slots__ = ("done", "status", "state", "failed")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.status: ContainerStatus | None = None
+        self.state = ""  # the engine's state string the inspect saw
+        self.failed = False
+
+
 _STATE = {"created": "created", "running": "running", "paused": "running", "restarting": "running",
           "exited": "exited", "dead": "exited", "removing": "exited"}  # fmt: skip
 
@@ -178,6 +193,8 @@ class DockerRuntime:
         self._sandboxes: dict[str, SandboxInfo] = {}
         # PLEG-style relist cache: id -> (engine state string, status built from one inspect)
         self._statuses: dict[str, tuple[str, ContainerStatus]] = {}
+        self._inspecting: dict[str, _Inspection] = {}  # id -> the inspect in flight (single flight)
+        self._starting: set[str] = set()  # ids whose `start` call is in flight
 
     # -- time: cluster seconds <-> engine (real) seconds ---------------------------------------------
     def _to_cluster(self, real: float | None) -> float | None:
@@ -346,15 +363,19 @@ class DockerRuntime:
         )
         docker = _sdk()
         try:
-            self._api.start(cid)
+            with self._start_in_flight(cid):
+                self._api.start(cid)
         except docker.errors.APIError as e:  # e.g. "port is already allocated"
             self._api.remove_container(cid, force=True)
             raise ContainerStartError(f"starting sandbox {name}: {e.explanation or e}") from e
         with self._errors("inspecting sandbox", cid):
             info = self._api.inspect_container(cid)
         sandbox = self._sandbox_from_inspect(info)
+        status = self._status_from_inspect(info)
         with self._lock:
             self._sandboxes[cid] = sandbox
+            # the next relist finds it already inspected (the IP needed this inspect anyway)
+            self._statuses[cid] = ((info.get("State") or {}).get("Status", ""), status)
         return sandbox
 
     def _sandbox_from_inspect(self, info: dict[str, Any]) -> SandboxInfo:
@@ -466,11 +487,23 @@ class DockerRuntime:
         )
         return cid
 
+    @contextmanager
+    def _start_in_flight(self, container_id: str) -> Iterator[None]:
+        with self._lock:
+            self._starting.add(container_id)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._starting.discard(container_id)
+                self._statuses.pop(container_id, None)  # whatever was cached is older than the start
+
     def start_container(self, container_id: str) -> None:
         docker = _sdk()
         self._forget(container_id)
         try:
-            self._api.start(container_id)
+            with self._start_in_flight(container_id):
+                self._api.start(container_id)
         except docker.errors.NotFound as e:
             raise ContainerNotFound(f"starting container: no such container: {container_id}") from e
         except docker.errors.APIError as e:
@@ -542,8 +575,65 @@ class DockerRuntime:
             info = self._api.inspect_container(container_id)
         return self._status_from_inspect(info)
 
-    def list_containers(self, node_name: str | None = None) -> list[ContainerStatus]:
+    def _status_from_summary(self, s: dict[str, Any]) -> ContainerStatus:
+        """A container still being started, from the list entry alone (state "created")."""
+        created = s.get("Created")
+        return ContainerStatus(
+            id=s["Id"],
+            name=((s.get("Names") or [""])[0]).lstrip("/"),
+            state="created",
+            image=s.get("Image", ""),
+            image_id=s.get("ImageID", ""),
+            created_at=self._to_cluster(float(created)) if created else None,
+            labels=s.get("Labels") or {},
+        )
+
+    def _inspect_status(self, cid: str, engine_state: str) -> ContainerStatus | None:
+        """Inspect *cid* and cache the result; if another thread is inspecting it already, wait for
+        that answer instead of asking the engine again (if it saw the *engine_state* this caller's
+        list showed). None if the container is gone."""
         docker = _sdk()
+        with self._lock:
+            flight = self._inspecting.get(cid)
+            owner = flight is None
+            if owner:
+                flight = self._inspecting[cid] = _Inspection()
+        assert flight is not None
+        if not owner:
+            flight.done.wait()
+            if not flight.failed and (flight.status is None or flight.state == engine_state):
+                return flight.status
+            # it failed, or it answered before the change this caller saw: ask the engine again
+        try:
+            info = self._api.inspect_container(cid)
+            status: ContainerStatus | None = self._status_from_inspect(info)
+            state = (info.get("State") or {}).get("Status", "")
+        except docker.errors.NotFound:
+            status, state = None, ""  # removed between the list and the inspect
+        except docker.errors.APIError as e:
+            if owner:
+                self._land(cid, flight, None, failed=True)
+            raise ContainerRuntimeError(f"inspecting container: {e.explanation or e}") from e
+        except BaseException:
+            if owner:
+                self._land(cid, flight, None, failed=True)
+            raise
+        if owner:
+            flight.state = state
+            self._land(cid, flight, status, failed=False)
+        with self._lock:
+            if status is not None and cid not in self._starting:
+                self._statuses[cid] = (state, status)
+        return status
+
+    def _land(self, cid: str, flight: _Inspection, status: ContainerStatus | None, failed: bool) -> None:
+        flight.status, flight.failed = status, failed
+        with self._lock:
+            if self._inspecting.get(cid) is flight:
+                del self._inspecting[cid]
+        flight.done.set()
+
+    def list_containers(self, node_name: str | None = None) -> list[ContainerStatus]:
         labels = [f"{LABEL_CLUSTER}={self.cluster_id}"]
         if node_name:
             labels.append(f"{LABEL_NODE}={node_name}")
@@ -556,18 +646,16 @@ class DockerRuntime:
             seen.add(cid)
             with self._lock:
                 cached = self._statuses.get(cid)
+                starting = cid in self._starting
             if cached and cached[0] == engine_state:
                 out.append(cached[1])
                 continue
-            try:
-                status = self._status_from_inspect(self._api.inspect_container(cid))
-            except docker.errors.NotFound:
-                continue  # removed between the list and the inspect
-            except docker.errors.APIError as e:
-                raise ContainerRuntimeError(f"inspecting container: {e.explanation or e}") from e
-            with self._lock:
-                self._statuses[cid] = (engine_state, status)
-            out.append(status)
+            if starting and engine_state == "created":
+                out.append(self._status_from_summary(s))  # not cached: the start is about to change it
+                continue
+            status = self._inspect_status(cid, engine_state)
+            if status is not None:
+                out.append(status)
         with self._lock:  # drop what is gone (only within what this call listed)
             for cid in [c for c, (_, st) in self._statuses.items() if c not in seen]:
                 if node_name is None or self._statuses[cid][1].node_name == node_name:
