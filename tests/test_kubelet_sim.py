@@ -428,3 +428,11 @@ def test_changed_image_restarts_the_container(env: Env) -> None:
                         and s, what="restart with the new image")
     assert cs["restartCount"] == 1 and cs["lastState"]["terminated"]["reason"] == "Completed"
     assert ("Normal", "Killing", "Container web definition changed, will be restarted") in env.events("web")
+
+
+def test_node_reports_its_images_and_runtime_version(env: Env) -> None:
+    node = env.api.get(ADMIN, "nodes", "node-1")
+    names = {n for img in node["status"]["images"] for n in img["names"]}
+    assert {"k8sedu/pause:latest", "k8sedu/web:v1", "k8sedu/web:v2"} <= names
+    assert all(img["sizeBytes"] > 0 for img in node["status"]["images"])
+    assert node["status"]["nodeInfo"]["containerRuntimeVersion"] == "sim://k8sedu"

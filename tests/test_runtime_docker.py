@@ -384,3 +384,20 @@ def test_grace_periods_and_times_follow_the_cluster_clock() -> None:
     real = time.time() - 2  # two real seconds ago is twenty cluster seconds ago
     assert rt._to_cluster(real) == pytest.approx(clock.now() - 20, abs=0.5)
     assert rt._to_real(rt._to_cluster(real)) == pytest.approx(real, abs=0.01)
+
+
+@pytest.mark.docker
+def test_lists_images_and_version_for_the_node_status() -> None:
+    from k8sedu.runtime import DockerRuntime
+
+    rt = DockerRuntime("imagelist")
+    try:
+        rt.ensure_images()
+        images = rt.list_images()
+        names = {n for img in images for n in img["names"]}
+        assert "k8sedu/web:v1" in names and "k8sedu/pause:latest" in names
+        assert all(img["sizeBytes"] > 0 for img in images)
+        assert images == sorted(images, key=lambda i: -i["sizeBytes"])
+        assert rt.version()[0].isdigit()
+    finally:
+        rt.close()

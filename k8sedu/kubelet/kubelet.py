@@ -112,39 +112,19 @@ class Kubelet:
     # -- facts about the runtime ----------------------------------------------------------------
     def _runtime_version(self) -> str:
         """``docker://27.3.1`` or ``sim://k8sedu``, as ``kubectl get nodes -o wide`` shows it."""
-        version = getattr(self.runtime, "version", None)
         try:
-            value = version() if callable(version) else version
-        except Exception:
-            value = None
-        if not value and self.runtime_name == "docker":
-            try:
-                engine = getattr(self.runtime, "_client", None)
-                value = engine.version().get("Version") if engine is not None else None
-            except Exception:
-                value = None
-        if not value:
-            value = "k8sedu" if self.runtime_name == "sim" else "unknown"
+            value = self.runtime.version()
+        except Exception:  # the engine may be briefly unreachable at start; the status says so later
+            value = "unknown"
         return f"{self.runtime_name}://{value}"
 
     def _images(self) -> list[dict[str, Any]]:
         """The node's images for ``status.images`` (the scheduler's ImageLocality reads them)."""
-        list_images = getattr(self.runtime, "list_images", None)
-        if not callable(list_images):
-            return []
         try:
-            images = list_images()
+            return [{"names": list(i["names"]), "sizeBytes": int(i.get("sizeBytes", 0))}
+                    for i in self.runtime.list_images() if i.get("names")]
         except Exception:
             return []
-        out = []
-        for img in images or []:
-            if isinstance(img, dict):
-                names, size = img.get("names") or [], img.get("sizeBytes", img.get("size", 0))
-            else:
-                names, size = list(getattr(img, "names", []) or []), getattr(img, "size_bytes", 0)
-            if names:
-                out.append({"names": list(names), "sizeBytes": int(size or 0)})
-        return out
 
     def image_size(self, image: str) -> int | None:
         for img in self._images():

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from k8sedu.runtime.naming import (
     LABEL_ATTEMPT,
@@ -235,6 +235,13 @@ class ContainerRuntime(Protocol):
 
     def has_image(self, image: str) -> bool:
         """True if the image is present locally (``nginx`` means ``nginx:latest``)."""
+
+    def list_images(self) -> list[dict[str, Any]]:
+        """The images present, as a Node's ``status.images`` lists them:
+        ``[{"names": ["k8sedu/web:v1", ...], "sizeBytes": 1234567}]``, largest first."""
+
+    def version(self) -> str:
+        """The engine's version, for ``nodeInfo.containerRuntimeVersion`` (``docker://<this>``)."""
 
     def pull_image(self, image: str) -> None:
         """Fetch the image; ours (k8sedu/*) are built locally. Raises ImagePullError."""

@@ -240,6 +240,22 @@ class DockerRuntime:
             except docker.errors.ImageNotFound:
                 return False
 
+    def list_images(self) -> list[dict[str, Any]]:
+        with self._errors("listing images"):
+            images = self._api.images()
+        out: list[dict[str, Any]] = [
+            {"names": list(img.get("RepoDigests") or []) + list(img.get("RepoTags") or []),
+             "sizeBytes": int(img.get("Size") or 0)}
+            for img in images
+            if img.get("RepoTags") and img["RepoTags"] != ["<none>:<none>"]
+        ]
+        out.sort(key=lambda i: -int(i["sizeBytes"]))
+        return out[:50]  # upstream's kubelet reports at most 50 (nodeStatusMaxImages)
+
+    def version(self) -> str:
+        with self._errors("asking the engine's version"):
+            return str(self._client.version().get("Version", "unknown"))
+
     def pull_image(self, image: str) -> None:
         if _images.is_ours(image):
             with self._errors("building image", image):

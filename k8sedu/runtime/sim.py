@@ -36,6 +36,7 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from k8sedu.clock import Clock
 from k8sedu.runtime.base import (
@@ -185,6 +186,14 @@ class SimRuntime:
 
     def has_image(self, image: str) -> bool:
         return _image_key(image) in self._images
+
+    def list_images(self) -> list[dict[str, Any]]:
+        # sizes of the real images built from the host's static busybox, roughly
+        return [{"names": [key if ":" in key.split("/")[-1] else f"{key}:latest"], "sizeBytes": 1_900_000}
+                for key in sorted(self._images)]
+
+    def version(self) -> str:
+        return "k8sedu"
 
     def pull_image(self, image: str) -> None:
         if not self.has_image(image):
