@@ -411,7 +411,8 @@ class Cluster:
         """A ``docker ps``-style table of this cluster's containers (names as dockershim made them)."""
         rows = [("CONTAINER ID", "IMAGE", "STATUS", "NAMES")]
         for c in sorted(self.containers(), key=lambda c: c.name):
-            rows.append((c.id[:12], c.image, c.state, c.name))
+            image = c.image if ":" in c.image.rsplit("/", 1)[-1] else f"{c.image}:latest"
+            rows.append((c.id[:12], image, c.state, c.name))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         return "\n".join("   ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 
