@@ -28,6 +28,7 @@ __all__ = [
     "PULLED",
     "ERR_IMAGE_NEVER_PULL",
     "SANDBOX_CHANGED",
+    "FAILED_MOUNT",
     "FAILED_CREATE_POD_SANDBOX",
     "ERR_IMAGE_PULL",
     "IMAGE_PULL_BACK_OFF",
@@ -61,6 +62,7 @@ PULLING = "Pulling"
 PULLED = "Pulled"
 ERR_IMAGE_NEVER_PULL = "ErrImageNeverPull"
 SANDBOX_CHANGED = "SandboxChanged"
+FAILED_MOUNT = "FailedMount"
 FAILED_CREATE_POD_SANDBOX = "FailedCreatePodSandBox"
 
 # container waiting reasons (status.containerStatuses[].state.waiting.reason)

@@ -20,7 +20,9 @@ is synced; ``recover()`` thaws it.
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 from ..api import meta
@@ -32,8 +34,10 @@ from ..runtime.errors import ContainerRuntimeError
 from .backoff import Backoff
 from .node import RENEW_INTERVAL, STATUS_UPDATE_INTERVAL, NodeAgent, default_node_ip
 from .pleg import PLEG, RELIST_PERIOD
+from .probes import ProbeManager
 from .server import KubeletConnection
 from .sync import PodRecord, PodSyncer
+from .volumes import VolumeManager
 
 __all__ = ["Kubelet", "DEFAULT_CAPACITY"]
 
@@ -86,9 +90,15 @@ class Kubelet:
         self.informers = InformerFactory(self.client)
         self.pods = self.informers.informer("pods", field_selector=f"spec.nodeName={node_name}")
         self.service_informer = self.informers.informer("services")
+        # ConfigMaps and Secrets: a change rewrites the files of the volumes that project them
+        self.config_informers = {r: self.informers.informer(r) for r in ("configmaps", "secrets")}
         self.queue = WorkQueue(self.clock, f"kubelet-{node_name}")
         self.worker = Worker(f"kubelet-{node_name}", self.queue, self._reconcile, threads=workers)
         self.syncer = PodSyncer(self)
+        self.probes = ProbeManager(self)
+        cluster_id = getattr(runtime, "cluster_id", "") or "local"
+        self.volumes = VolumeManager(Path(tempfile.gettempdir()) / f"k8sedu-{cluster_id}" / node_name,
+                                     self.lookup, runtime)
         self.pleg = PLEG(runtime, node_name, self.queue.add, on_relist=self._find_orphans,
                          period=relist_period)
         self.node = NodeAgent(
@@ -141,6 +151,12 @@ class Kubelet:
         self.node.register()
         self.node.renew_lease()
         self.pods.add_handler(on_add=self._on_add, on_update=self._on_update, on_delete=self._on_delete)
+        for resource, informer in self.config_informers.items():
+            informer.add_handler(
+                on_update=lambda old, new, r=resource: self._on_config_change(r, new),
+                on_delete=lambda obj, r=resource: self._on_config_change(r, obj),
+                on_add=lambda obj, r=resource: self._on_config_change(r, obj),
+            )
         self.informers.start()
         self.informers.wait_synced(10.0)
         self.worker.start()
@@ -157,10 +173,12 @@ class Kubelet:
         if getattr(self.apiserver, "kubelets", {}).get(self.node_name) is self.connection:
             self.apiserver.unregister_kubelet(self.node_name)
         self.pleg.stop()
+        self.probes.stop()
         self.informers.stop()
         self.worker.stop(timeout=1.0)
         if self._heartbeat is not None:
             self._heartbeat.join(2.0)
+        self.volumes.cleanup()
 
     # -- fault injection -------------------------------------------------------------------------
     @property
@@ -274,6 +292,16 @@ class Kubelet:
             if rec is not None:
                 rec.deleted = True
         self.queue.add(uid)
+
+    def _on_config_change(self, resource: str, obj: dict[str, Any]) -> None:
+        """A ConfigMap or Secret changed: sync the Pods whose volumes project it (upstream finds out
+        at its periodic sync; the watch makes the lesson quicker)."""
+        md = obj.get("metadata", {})
+        for rec in self.records():
+            pod = rec.pod
+            if pod.get("metadata", {}).get("namespace") == md.get("namespace") and \
+                    self.volumes.references(pod, resource, md.get("name", "")):
+                self.queue.add(rec.uid)
 
     def _find_orphans(self, statuses: list[ContainerStatus]) -> None:
         """Containers of Pods this kubelet does not know (deleted while it was away): remove them."""

@@ -18,6 +18,7 @@ having run, so a crash-looping Pod of a Deployment is ``Running``, not ``Pending
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,11 @@ __all__ = [
     "generate_pod_status",
     "get_phase",
     "merge_conditions",
+    "ProbeState",
 ]
+
+#: ``probe_state(container_name, container_id) -> (started, ready)`` from the prober's verdicts
+ProbeState = Callable[[str, str], "tuple[bool, bool]"]
 
 #: the condition types the kubelet owns (``kubetypes.PodConditionByKubelet``); others are kept
 KUBELET_CONDITIONS = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")
@@ -137,6 +142,7 @@ def _container_status(
     default_waiting: str,
     terminal: bool,
     init: bool = False,
+    probe_state: ProbeState | None = None,
 ) -> dict[str, Any]:
     name = container["name"]
     latest, previous = view.latest(name), view.previous(name)
@@ -157,17 +163,18 @@ def _container_status(
     running = latest is not None and latest.state == "running" and "running" in state
     status["state"] = state
     status["lastState"] = last
-    # Readiness: a running container is ready. Readiness, liveness and startup probes (a later
-    # issue) plug in here: ``ready = running and readiness_probe_result(pod, name) is Success`` and
-    # ``started = running and startup_probe_passed(pod, name)``; the prober workers will live in
-    # their own module and feed results through the kubelet, as upstream's prober manager does.
-    status["ready"] = running
+    # A running container is started once its startup probe passed, and ready once its readiness
+    # probe passed too (probes.py holds the verdicts); without probes, running means both.
+    started = ready = running
+    if running and probe_state is not None and latest is not None:
+        started, ready = probe_state(name, latest.id)
+    status["ready"] = ready
     status["restartCount"] = latest.attempt if latest is not None else 0
     status["image"] = (latest.image if latest is not None and latest.image else "") or container.get("image", "")
     status["imageID"] = latest.image_id if latest is not None else ""
     if latest is not None:
         status["containerID"] = f"{runtime_name}://{latest.id}"
-    status["started"] = running
+    status["started"] = started
     return status
 
 
@@ -359,6 +366,7 @@ def generate_pod_status(
     host_ip: str,
     now: str,
     terminal: bool = False,
+    probe_state: ProbeState | None = None,
 ) -> dict[str, Any]:
     """The full ``status`` the kubelet should write for *pod* (upstream's generateAPIPodStatus plus
     the status manager's merge with the stored status).
@@ -380,7 +388,8 @@ def generate_pod_status(
     init_done = all(s["ready"] for s in init_statuses)
     default_waiting = events.CONTAINER_CREATING if init_done else events.POD_INITIALIZING
     statuses = [
-        _container_status(c, pod, view, reasons, runtime_name, default_waiting, terminal)
+        _container_status(c, pod, view, reasons, runtime_name, default_waiting, terminal,
+                          probe_state=probe_state)
         for c in spec.get("containers") or []
     ]
     statuses.sort(key=lambda s: s["name"])  # upstream sorts containerStatuses by name

@@ -44,6 +44,7 @@ from .config import (
     sandbox_config,
 )
 from .podstatus import PodView, generate_pod_status, should_restart
+from .volumes import VolumeError
 
 if TYPE_CHECKING:
     from .kubelet import Kubelet
@@ -141,6 +142,18 @@ class PodSyncer:
         # while its image is pulled), then act, then report again.
         self._post_status(rec, view)
 
+        # Volumes first (upstream's WaitForAttachAndMount): ConfigMap/Secret files, emptyDir, hostPath.
+        try:
+            for volume in self.k.volumes.setup(pod):
+                if view.sandbox is not None:
+                    self._flow(f"update volume {volume}", pod,
+                               f"卷 {volume} 引用的 ConfigMap/Secret 变了：kubelet 写出新版本的文件，"
+                               "再原子地切换 ..data 符号链接，容器里的文件随之更新（环境变量不会变）",
+                               volume=volume)
+        except (VolumeError, OSError) as err:
+            self._event(pod, "Warning", ev.FAILED_MOUNT, str(err))
+            return SYNC_BACKOFF
+
         if not view.sandbox_ready():
             old = view.sandbox
             has_run = any(view.containers.values())
@@ -187,16 +200,27 @@ class PodSyncer:
                             self._stop_containers(pod, [latest], self._grace(pod), record=True)
                             continue  # PLEG sees it exit; the next sync starts it in this sandbox
                         made_from = latest.labels.get(LABEL_CONTAINER_HASH)
-                        if made_from is None or made_from == container_hash(c):
-                            # Liveness and startup probes (a later issue) act here: a container
-                            # whose liveness probe failed is killed ("Container web failed liveness
-                            # probe, will be restarted") and started again like the one below.
+                        kill = self.k.probes.kill_reason(rec.uid, c["name"], latest.id) \
+                            if latest.state == "running" else None
+                        if kill is not None:
+                            # a liveness (or startup) probe failed failureThreshold times in a row
+                            message, probe_grace = kill
+                            if policy == "Never":  # upstream: restarted only if the policy allows
+                                message = message.removesuffix(", will be restarted")
+                            self._event(pod, "Normal", ev.KILLING, message)
+                            grace = max(int(probe_grace), MIN_GRACE_SECONDS) if probe_grace is not None \
+                                else self._grace(pod)
+                        elif made_from is None or made_from == container_hash(c):
                             continue
-                        self._event(pod, "Normal", ev.KILLING,
-                                    f"Container {c['name']} definition changed, will be restarted")
+                        else:
+                            self._event(pod, "Normal", ev.KILLING,
+                                        f"Container {c['name']} definition changed, will be restarted")
+                            grace = self._grace(pod)
                         acted = True
-                        self._stop_containers(pod, [latest], self._grace(pod), record=False)
+                        self._stop_containers(pod, [latest], grace, record=False)
                         latest = next((s for s in self._list(rec.uid) if s.id == latest.id), None)
+                        if kill is not None and policy == "Never":
+                            continue  # killed for its probe, and restartPolicy Never: stays dead
                     elif latest is not None and not should_restart(c, pod, view):
                         continue
                     acted = True
@@ -206,6 +230,7 @@ class PodSyncer:
 
         if acted:  # report what the runtime has now, right away (not at the next PLEG relist)
             view = PodView.of(self._list(rec.uid))
+        self.k.probes.update(pod, {c["name"]: view.latest(c["name"]) for c in spec.get("containers") or []})
         status = self._status(rec, view, terminal=False)
         if status["phase"] in ("Succeeded", "Failed"):
             rec.terminal = True
@@ -281,6 +306,7 @@ class PodSyncer:
             rec.reasons[name] = (ev.CREATE_CONTAINER_CONFIG_ERROR, str(err))
             self._event(pod, "Warning", ev.FAILED, f"Error: {err}")
             return SYNC_BACKOFF
+        cfg.mounts = self.k.volumes.mounts(pod, c)
 
         # Keep one dead attempt (for ``kubectl logs --previous`` and lastState); drop older ones.
         for old in (view.containers.get(name) or [])[1:]:
@@ -470,18 +496,28 @@ class PodSyncer:
             self._remove(pod, c)
         if pod is not None:
             self._forget(pod)
+        else:
+            self.k.volumes.teardown(None, uid)
         self.k.drop(uid)
 
     def _forget(self, pod: dict[str, Any]) -> None:
         uid = pod["metadata"]["uid"]
+        self.k.probes.remove_pod(uid)
+        self.k.volumes.teardown(pod, uid)
         self.k.crash_backoff.forget_prefix(uid)
         self.k.image_backoff.forget_prefix(uid)
 
     # -- status --------------------------------------------------------------------------------
     def _status(self, rec: PodRecord, view: PodView, terminal: bool) -> dict[str, Any]:
+        probes, uid = self.k.probes, rec.uid
+
+        def probe_state(name: str, container_id: str) -> tuple[bool, bool]:
+            return probes.started(uid, name, container_id), probes.ready(uid, name, container_id)
+
         return generate_pod_status(
             rec.pod, view, rec.reasons, runtime_name=self.k.runtime_name, pod_ip=rec.pod_ip,
             host_ip=self.k.node_ip, now=self.k.clock.timestamp(), terminal=terminal,
+            probe_state=probe_state,
         )
 
     def status_of(self, rec: PodRecord, terminal: bool | None = None) -> dict[str, Any]:

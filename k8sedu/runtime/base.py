@@ -285,6 +285,9 @@ class ContainerRuntime(Protocol):
         state changed since the previous call (exit codes need it), as PLEG's relist.
         """
 
+    def remove_volume(self, name: str) -> None:
+        """Remove a named volume of this cluster (an emptyDir of a deleted Pod). Idempotent."""
+
     # -- looking inside -------------------------------------------------------------------------------
     def logs(
         self, container_id: str, tail: int | None = None, since: float | None = None, timestamps: bool = False

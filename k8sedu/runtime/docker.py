@@ -448,6 +448,17 @@ class DockerRuntime:
             self._api.create_volume(full, labels=self._owner)  # returns the existing one if any
         return full
 
+    def remove_volume(self, name: str) -> None:
+        """Remove a named volume of this cluster (an emptyDir of a deleted Pod). Idempotent."""
+        docker = _sdk()
+        full = volume_name(self.cluster_id, name)
+        try:
+            self._api.remove_volume(full, force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as e:
+            raise ContainerRuntimeError(f"removing volume {full}: {e.explanation or e}") from e
+
     def create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
         docker = _sdk()
         sandbox = self._sandbox(sandbox_id)

@@ -397,6 +397,11 @@ class SimRuntime:
                 "You have to remove (or rename) that container to be able to reuse that name."
             )
 
+    def remove_volume(self, name: str) -> None:
+        """Forget a named volume (an emptyDir of a deleted Pod). Idempotent."""
+        with self._lock:
+            self._volumes.pop(name, None)
+
     def create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
         key = _image_key(config.image)
         name = container_name(config.name, config.pod_name, config.namespace, config.pod_uid, config.attempt)

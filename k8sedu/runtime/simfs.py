@@ -67,7 +67,7 @@ class SimFS:
         if m:
             _, kind, source, _, rel = m
             if kind == "host":
-                full = os.path.join(str(source), rel)
+                full = os.path.join(str(source), rel) if rel else str(source)  # a file (subPath)
                 try:
                     with open(full, encoding="utf-8", errors="replace") as f:
                         return f.read()
