@@ -110,9 +110,9 @@ def test_for_kind_and_resource() -> None:
     assert for_kind("ReplicaSet").group == "apps"
     assert for_resource("events").kind == "Event"
     with pytest.raises(KeyError):
-        for_kind("CronJob")
+        for_kind("Frobnicator")
     with pytest.raises(KeyError):
-        for_resource("cronjobs")
+        for_resource("frobnicators")
 
 
 def test_all_kinds_has_the_builtin_set() -> None:

@@ -26,6 +26,8 @@ __all__ = [
     "default_tolerations",
     "image_pull_policy",
     "DEFAULT_TOLERATION_SECONDS",
+    "PREPARE_FOR_CREATE",
+    "JOB_LABELS",
 ]
 
 Obj = dict[str, Any]
@@ -205,6 +207,119 @@ def default_replicaset(rs: Obj) -> None:
     default_pod_template(spec.get("template"))
 
 
+def default_daemonset(ds: Obj) -> None:
+    """apps/v1 ``SetDefaults_DaemonSet``: RollingUpdate with maxUnavailable 1, maxSurge 0."""
+    spec = ds.setdefault("spec", {})
+    strategy = spec.setdefault("updateStrategy", {})
+    if not strategy.get("type"):
+        strategy["type"] = "RollingUpdate"
+    if strategy["type"] == "RollingUpdate":
+        ru = strategy.get("rollingUpdate")
+        if ru is None:
+            ru = strategy["rollingUpdate"] = {}
+        if ru.get("maxUnavailable") is None:
+            ru["maxUnavailable"] = 1
+        if ru.get("maxSurge") is None:
+            ru["maxSurge"] = 0
+    if spec.get("revisionHistoryLimit") is None:
+        spec["revisionHistoryLimit"] = 10
+    default_pod_template(spec.get("template"))
+
+
+def default_statefulset(sts: Obj) -> None:
+    """apps/v1 ``SetDefaults_StatefulSet``."""
+    spec = sts.setdefault("spec", {})
+    if spec.get("replicas") is None:
+        spec["replicas"] = 1
+    if not spec.get("podManagementPolicy"):
+        spec["podManagementPolicy"] = "OrderedReady"
+    strategy = spec.setdefault("updateStrategy", {})
+    if not strategy.get("type"):
+        strategy["type"] = "RollingUpdate"
+    if strategy["type"] == "RollingUpdate":
+        ru = strategy.get("rollingUpdate")
+        if ru is None:
+            ru = strategy["rollingUpdate"] = {}
+        if ru.get("partition") is None:
+            ru["partition"] = 0
+    if spec.get("revisionHistoryLimit") is None:
+        spec["revisionHistoryLimit"] = 10
+    policy = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
+    policy.setdefault("whenDeleted", "Retain")
+    policy.setdefault("whenScaled", "Retain")
+    for claim in spec.get("volumeClaimTemplates") or []:
+        default_pvc(claim)
+    default_pod_template(spec.get("template"))
+
+
+def default_pvc(pvc: Obj) -> None:
+    """``SetDefaults_PersistentVolumeClaimSpec``: volumeMode Filesystem."""
+    spec = pvc.setdefault("spec", {})
+    if not spec.get("volumeMode"):
+        spec["volumeMode"] = "Filesystem"
+
+
+def default_job(job: Obj) -> None:
+    """batch/v1 ``SetDefaults_Job``: completions and parallelism 1 when both are unset,
+    backoffLimit 6, completionMode NonIndexed, suspend false, podReplacementPolicy."""
+    spec = job.setdefault("spec", {})
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
+        spec["parallelism"] = 1
+    if spec.get("parallelism") is None:
+        spec["parallelism"] = 1
+    if spec.get("backoffLimit") is None:
+        spec["backoffLimit"] = 2147483647 if spec.get("backoffLimitPerIndex") is not None else 6
+    if not spec.get("completionMode"):
+        spec["completionMode"] = "NonIndexed"
+    if spec.get("suspend") is None:
+        spec["suspend"] = False
+    if not spec.get("podReplacementPolicy"):
+        spec["podReplacementPolicy"] = "Failed" if spec.get("podFailurePolicy") else "TerminatingOrFailed"
+    default_pod_template(spec.get("template"))
+
+
+def default_cronjob(cj: Obj) -> None:
+    """batch/v1 ``SetDefaults_CronJob``."""
+    spec = cj.setdefault("spec", {})
+    if not spec.get("concurrencyPolicy"):
+        spec["concurrencyPolicy"] = "Allow"
+    if spec.get("suspend") is None:
+        spec["suspend"] = False
+    if spec.get("successfulJobsHistoryLimit") is None:
+        spec["successfulJobsHistoryLimit"] = 3
+    if spec.get("failedJobsHistoryLimit") is None:
+        spec["failedJobsHistoryLimit"] = 1
+    job_spec = (spec.get("jobTemplate") or {}).get("spec")
+    if isinstance(job_spec, dict):
+        default_job({"spec": job_spec})
+
+
+JOB_LABELS = ("batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name", "controller-uid",
+              "job-name")
+
+
+def prepare_job_for_create(job: Obj) -> None:
+    """The Job registry's ``generateSelector``: unless ``manualSelector``, the selector is the Job's
+    own uid and the template gets the four labels (run after the uid is assigned)."""
+    spec = job.get("spec")
+    if not isinstance(spec, dict) or spec.get("manualSelector"):
+        return
+    md = job["metadata"]
+    uid, name = md.get("uid", ""), md.get("name", "")
+    template = spec.setdefault("template", {})
+    tmd = template.setdefault("metadata", {})
+    labels = tmd.setdefault("labels", {})
+    for k, v in zip(JOB_LABELS, (uid, name, uid, name), strict=True):
+        labels.setdefault(k, v)
+    if spec.get("selector") is None:
+        spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+
+
+#: kind name → a step of ``PrepareForCreate`` that needs the new uid (run by the apiserver)
+PREPARE_FOR_CREATE: dict[str, Callable[[Obj], None]] = {"Job": prepare_job_for_create}
+
+
 def default_namespace(ns: Obj) -> None:
     """Phase ``Active``, the ``kubernetes`` finalizer, and the ``kubernetes.io/metadata.name`` label."""
     md = ns.setdefault("metadata", {})
@@ -277,6 +392,11 @@ DEFAULTERS: dict[str, Callable[[Obj], None]] = {
     "Service": default_service,
     "Endpoints": default_endpoints,
     "Secret": default_secret,
+    "DaemonSet": default_daemonset,
+    "StatefulSet": default_statefulset,
+    "PersistentVolumeClaim": default_pvc,
+    "Job": default_job,
+    "CronJob": default_cronjob,
     "RoleBinding": default_binding_subjects,
     "ClusterRoleBinding": default_binding_subjects,
 }

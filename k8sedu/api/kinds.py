@@ -225,6 +225,7 @@ register(
     )
 )
 register(Kind("Endpoints", "endpoints", "endpoints", "", "v1", True, ("ep",)))
+register(Kind("EndpointSlice", "endpointslices", "endpointslice", "discovery.k8s.io", "v1", True))
 register(Kind("Event", "events", "event", "", "v1", True, ("ev",)))
 register(Kind("Binding", "bindings", "binding", "", "v1", True, verbs=("create",)))
 register(
@@ -268,6 +269,14 @@ register(
         ("status", "scale"),
     )
 )
+register(Kind("DaemonSet", "daemonsets", "daemonset", "apps", "v1", True, ("ds",), ("all",), ("status",)))
+register(Kind("StatefulSet", "statefulsets", "statefulset", "apps", "v1", True, ("sts",), ("all",),
+              ("status", "scale")))
+register(Kind("ControllerRevision", "controllerrevisions", "controllerrevision", "apps", "v1", True))
+register(Kind("Job", "jobs", "job", "batch", "v1", True, (), ("all",), ("status",)))
+register(Kind("CronJob", "cronjobs", "cronjob", "batch", "v1", True, ("cj",), ("all",), ("status",)))
+register(Kind("PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", "", "v1", True,
+              ("pvc",), (), ("status",)))
 register(Kind("Lease", "leases", "lease", "coordination.k8s.io", "v1", True))
 register(Kind("Role", "roles", "role", "rbac.authorization.k8s.io", "v1", True))
 register(

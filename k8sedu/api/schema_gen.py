@@ -56,6 +56,8 @@ INT64: frozenset[str] = frozenset({
     "PodStatus.observedGeneration", "PodCondition.observedGeneration", "Condition.observedGeneration",
     "DeploymentStatus.observedGeneration", "ReplicaSetStatus.observedGeneration",
     "ContainerImage.sizeBytes", "NodeSwapStatus.capacity",
+    "DaemonSetStatus.observedGeneration", "StatefulSetStatus.observedGeneration",
+    "ControllerRevision.revision", "JobSpec.activeDeadlineSeconds", "CronJobSpec.startingDeadlineSeconds",
 })
 
 #: struct.field → the named Go type the decoder prints for it
@@ -245,10 +247,11 @@ def generate(kinds: list[tuple[str, str, str]] | None = None) -> dict[str, Any]:
             continue
         done.add(model)
         _, name = _go_name(model)
-        if name in types:
-            raise ValueError(f"two models map to the Go struct {name}")
         cls = getattr(client, model)
-        types[name] = {j: go_type(name, j, t, a) for j, (t, a) in sorted(_fields(cls).items())}
+        fields = {j: go_type(name, j, t, a) for j, (t, a) in sorted(_fields(cls).items())}
+        if name in types and types[name] != fields:  # same name, same fields (v1 and discovery/v1 EndpointPort) is fine
+            raise ValueError(f"two models map to the Go struct {name}")
+        types[name] = fields
     unknown = sorted(k for k in (set(NAMED) | INT64) - seen_keys if k.split(".")[0] in types)
     if unknown:
         raise ValueError(f"NAMED/INT64 name fields the client does not have: {unknown}")

@@ -26,7 +26,12 @@ from k8sedu.api.naming import (
     name_is_dns_subdomain,
     name_is_path_segment,
 )
-from k8sedu.api.validation_apps import validate_deployment, validate_replicaset
+from k8sedu.api.validation_apps import (
+    validate_daemonset,
+    validate_deployment,
+    validate_replicaset,
+    validate_statefulset,
+)
 from k8sedu.api.validation_base import (
     FIELD_IMMUTABLE,
     IS_NEGATIVE,
@@ -42,6 +47,7 @@ from k8sedu.api.validation_base import (
     validate_object_meta,
     validate_object_meta_update,
 )
+from k8sedu.api.validation_batch import validate_cronjob, validate_job
 from k8sedu.api.validation_core import (
     validate_binding,
     validate_data_keys,
@@ -83,6 +89,10 @@ VALIDATORS: dict[str, Validator] = {
     "Pod": validate_pod,
     "Deployment": validate_deployment,
     "ReplicaSet": validate_replicaset,
+    "DaemonSet": validate_daemonset,
+    "StatefulSet": validate_statefulset,
+    "Job": validate_job,
+    "CronJob": validate_cronjob,
     "Node": validate_node,
     "Namespace": validate_namespace,
     "Service": validate_service,

@@ -35,7 +35,7 @@ from k8sedu.api.validation_base import (
 from k8sedu.api.validation_pods import validate_pod_spec
 from k8sedu.errors import FieldError
 
-__all__ = ["validate_deployment", "validate_replicaset"]
+__all__ = ["validate_deployment", "validate_replicaset", "validate_daemonset", "validate_statefulset"]
 
 
 # -- workloads (Deployment, ReplicaSet) ----------------------------------------------------------
@@ -247,4 +247,82 @@ def validate_replicaset(rs: Obj, old: Obj | None) -> Errs:
     errs += _validate_selector_and_template(spec, "spec")
     if old is not None:
         errs += _selector_immutable(spec, old.get("spec") or {})
+    return errs
+
+
+# -- DaemonSet, StatefulSet ------------------------------------------------------------------------
+def validate_daemonset(ds: Obj, old: Obj | None) -> Errs:
+    spec = ds.get("spec") or {}
+    errs = nonneg(spec.get("minReadySeconds"), "spec.minReadySeconds")
+    errs += nonneg(spec.get("revisionHistoryLimit"), "spec.revisionHistoryLimit")
+    errs += _validate_selector_and_template(spec, "spec")
+    strategy = spec.get("updateStrategy") or {}
+    stype = strategy.get("type")
+    if stype not in ("RollingUpdate", "OnDelete"):
+        errs.append(not_supported("spec.updateStrategy.type", stype or "", ["OnDelete", "RollingUpdate"]))
+    ru = strategy.get("rollingUpdate") or {}
+    if stype == "RollingUpdate":
+        unavailable = ru.get("maxUnavailable")
+        surge = ru.get("maxSurge")
+        if _int_or_percent_value(unavailable) == 0 and _int_or_percent_value(surge) == 0:
+            errs.append(FieldError("spec.updateStrategy.rollingUpdate.maxUnavailable", INVALID,
+                                   int_or_string(unavailable), "may not be 0 when `maxSurge` is 0"))
+    if old is not None:
+        errs += _selector_immutable(spec, old.get("spec") or {})
+    return errs
+
+
+def validate_statefulset(sts: Obj, old: Obj | None) -> Errs:
+    spec = sts.get("spec") or {}
+    errs = nonneg(spec.get("replicas"), "spec.replicas")
+    errs += nonneg(spec.get("minReadySeconds"), "spec.minReadySeconds")
+    errs += nonneg(spec.get("revisionHistoryLimit"), "spec.revisionHistoryLimit")
+    policy = spec.get("podManagementPolicy")
+    if policy not in ("OrderedReady", "Parallel"):
+        errs.append(not_supported("spec.podManagementPolicy", policy or "", ["OrderedReady", "Parallel"]))
+    strategy = spec.get("updateStrategy") or {}
+    stype = strategy.get("type")
+    if stype not in ("RollingUpdate", "OnDelete"):
+        errs.append(not_supported("spec.updateStrategy.type", stype or "", ["OnDelete", "RollingUpdate"]))
+    partition = (strategy.get("rollingUpdate") or {}).get("partition")
+    errs += nonneg(partition, "spec.updateStrategy.rollingUpdate.partition")
+    errs += _validate_statefulset_template(spec)
+    if old is not None:
+        errs += _selector_immutable(spec, old.get("spec") or {})
+    return errs
+
+
+def _validate_statefulset_template(spec: Obj) -> Errs:
+    """Upstream's ``ValidatePodTemplateSpecForStatefulSet`` checks the selector, labels and
+    annotations but not the Pod spec (its volumes come partly from volumeClaimTemplates), then
+    restartPolicy Always and no activeDeadlineSeconds."""
+    errs: Errs = []
+    selector = spec.get("selector")
+    if selector is None:
+        return [FieldError("spec.selector", REQUIRED)]
+    errs += validate_label_selector(selector, "spec.selector")
+    if not (selector.get("matchLabels") or selector.get("matchExpressions")):
+        errs.append(FieldError("spec.selector", INVALID, label_selector_text(selector),
+                               "empty selector is invalid for statefulset"))
+    template = spec.get("template")
+    if template is None:
+        return errs + [FieldError("spec.template", REQUIRED)]
+    tmd = template.get("metadata") or {}
+    labels = tmd.get("labels")
+    try:
+        sel = from_label_selector(selector)
+    except ValueError:
+        sel = None
+    if sel is not None and not sel.empty and not sel.matches(labels or {}):
+        errs.append(FieldError("spec.template.metadata.labels", INVALID, go_map(labels),
+                               "`selector` does not match template `labels`"))
+    errs += validate_labels(labels, "spec.template.labels")
+    errs += validate_annotations(tmd.get("annotations"), "spec.template.annotations")
+    tspec = template.get("spec") or {}
+    restart = tspec.get("restartPolicy")
+    if restart is not None and restart != "Always":
+        errs.append(not_supported("spec.template.spec.restartPolicy", restart, ["Always"]))
+    if tspec.get("activeDeadlineSeconds") is not None:
+        errs.append(FieldError("spec.template.spec.activeDeadlineSeconds", FORBIDDEN, "",
+                               "activeDeadlineSeconds in StatefulSet is not Supported"))
     return errs

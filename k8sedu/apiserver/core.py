@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..api import kinds, meta, schema, selectors, validation
+from ..api import defaults, kinds, meta, schema, selectors, validation
 from ..api.kinds import Kind
 from ..clock import Clock
 from ..errors import (
@@ -47,6 +47,7 @@ from ..flow import FlowRecorder
 from ..store import MemoryStore
 from . import admission
 from . import patch as patching
+from .ipalloc import ServiceAllocator, kubernetes_service
 from .paths import etcd_key, etcd_prefix, rest_path
 from .rbac import ADMIN, RBACAuthorizer, UserInfo, bootstrap_policy
 from .watch import Watch, WatchEvent
@@ -89,6 +90,7 @@ class APIServer:
         self._tls = threading.local()  # .warnings: the last write's warnings, per calling thread
         # guards nothing shared but serializes bootstrap
         self._boot_lock = threading.Lock()
+        self.service_allocator = ServiceAllocator(self.store)  # ClusterIPs and NodePorts
         self._bootstrap()
 
     # ------------------------------------------------------------------ bootstrap and helpers
@@ -98,6 +100,7 @@ class APIServer:
                 self._ensure({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
             for obj in bootstrap_policy():
                 self._ensure(obj)
+            self._ensure(kubernetes_service())
 
     def _ensure(self, obj: dict[str, Any]) -> None:
         kind = kinds.for_object(obj)
@@ -222,6 +225,8 @@ class APIServer:
         obj = self._decode_body(obj, self._field_validation(field_validation, "CreateOptions"))
         admission.admit(kind, obj, ns, "CREATE", self._get_namespace)
         self._prepare_for_create(kind, obj)
+        if kind.kind == "Service":
+            self.service_allocator.allocate(obj)
         validation.validate(obj)
         if dry_run:
             return obj
@@ -242,6 +247,9 @@ class APIServer:
             md.pop(field, None)
         md["uid"] = meta.new_uid()
         md["creationTimestamp"] = self.clock.timestamp()
+        prepare = defaults.PREPARE_FOR_CREATE.get(kind.kind)
+        if prepare is not None:
+            prepare(obj)
         if "spec" in obj and kind.kind not in ("Pod", "Node", "Namespace"):
             md["generation"] = 1
         # A client cannot write status on create (upstream's PrepareForCreate): status is
@@ -361,6 +369,8 @@ class APIServer:
                 new["status"] = meta.deep_copy(old.get("status", {}))
             new = self._decode_body(new, field_validation)
             admission.admit(kind, new, ns, "UPDATE", self._get_namespace)
+            if kind.kind == "Service":
+                self.service_allocator.allocate(new, old)
             if "generation" in old_md and new.get("spec") != old.get("spec"):
                 md["generation"] = old_md["generation"] + 1
         new.setdefault("metadata", {}).pop("resourceVersion", None)

@@ -26,6 +26,7 @@ __all__ = [
     "ANONYMOUS",
     "SCHEDULER",
     "CONTROLLER_MANAGER",
+    "KUBE_PROXY",
     "node_user",
     "RBACAuthorizer",
     "bootstrap_policy",
@@ -46,6 +47,7 @@ ADMIN = UserInfo("kubernetes-admin", ("system:masters", "system:authenticated"))
 ANONYMOUS = UserInfo("system:anonymous", ("system:unauthenticated",))
 SCHEDULER = UserInfo("system:kube-scheduler", ("system:authenticated",))
 CONTROLLER_MANAGER = UserInfo("system:kube-controller-manager", ("system:authenticated",))
+KUBE_PROXY = UserInfo("system:kube-proxy", ("system:authenticated",))
 
 
 def node_user(node: str) -> UserInfo:
@@ -135,6 +137,14 @@ def bootstrap_policy() -> list[dict[str, Any]]:
             _rule(["create", "update", "patch", "delete", "get"], ["coordination.k8s.io"], ["leases"]),
             _rule(["create", "update", "patch"], ["events.k8s.io"], ["events"]),
         ]),
+        # upstream's system:node-proxier, plus reading Pods: our kube-proxy reaches a Pod through
+        # the host port the kubelet records on it (see k8sedu.proxy)
+        crole("system:node-proxier", [
+            _rule(["list", "watch"], [""], ["services", "endpoints"]),
+            _rule(["get", "list", "watch"], [""], ["nodes", "pods"]),
+            _rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"]),
+            _rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"]),
+        ]),
         crole("system:basic-user", [
             _rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
         ]),
@@ -143,6 +153,7 @@ def bootstrap_policy() -> list[dict[str, Any]]:
         binding("system:kube-controller-manager", "system:kube-controller-manager", "User",
                 "system:kube-controller-manager"),
         binding("system:node", "system:node", "Group", "system:nodes"),
+        binding("system:node-proxier", "system:node-proxier", "User", "system:kube-proxy"),
         binding("system:basic-user", "system:basic-user", "Group", "system:authenticated"),
     ]
 

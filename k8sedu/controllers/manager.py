@@ -10,7 +10,9 @@ listed and watched once for all of them, as in the real controller-manager::
     ├── "garbagecollector"            GarbageCollector
     ├── "namespace"                   NamespaceController
     ├── "nodelifecycle"               NodeLifecycleController
-    └── "taint-eviction-controller"   TaintEvictionController
+    ├── "taint-eviction-controller"   TaintEvictionController
+    ├── "endpoints"                   EndpointsController
+    └── "endpointslice"               EndpointSliceController
 
 ``start()`` starts the informers, waits until every cache is filled, then starts the workers.
 The controllers speak to the apiserver as the user ``system:kube-controller-manager``.
@@ -25,8 +27,13 @@ from ..apiserver import CONTROLLER_MANAGER, APIServer
 from ..client import Client, InformerFactory
 from ..clock import Clock
 from .base import Controller
+from .cronjob import CronJobController
+from .daemonset import DaemonSetController
 from .deployment import DeploymentController
+from .endpoints import EndpointsController
+from .endpointslice import EndpointSliceController
 from .garbagecollector import GarbageCollector
+from .job import JobController, TTLAfterFinishedController
 from .namespace import NamespaceController
 from .nodelifecycle import (
     EVICTION_LIMITER_QPS,
@@ -36,6 +43,7 @@ from .nodelifecycle import (
     NodeLifecycleController,
 )
 from .replicaset import ReplicaSetController
+from .statefulset import StatefulSetController
 from .tainteviction import TaintEvictionController
 
 __all__ = ["ControllerManager", "ControllerManagerOptions", "CONTROLLERS", "COMPONENT"]
@@ -74,6 +82,13 @@ CONTROLLERS: dict[str, Factory] = {
     "namespace": lambda c, f, k, o: NamespaceController(c, f, k),
     "nodelifecycle": _node_lifecycle,
     "taint-eviction-controller": lambda c, f, k, o: TaintEvictionController(c, f, k),
+    "daemonset": lambda c, f, k, o: DaemonSetController(c, f, k),
+    "statefulset": lambda c, f, k, o: StatefulSetController(c, f, k),
+    "job": lambda c, f, k, o: JobController(c, f, k),
+    "cronjob": lambda c, f, k, o: CronJobController(c, f, k),
+    "ttl-after-finished": lambda c, f, k, o: TTLAfterFinishedController(c, f, k),
+    "endpoints": lambda c, f, k, o: EndpointsController(c, f, k),
+    "endpointslice": lambda c, f, k, o: EndpointSliceController(c, f, k),
 }
 
 

@@ -256,6 +256,9 @@ def cmd_history(inv: Invocation) -> None:
     if revision < 0:
         raise KubectlError(f"error: revision must be a positive integer: {revision}")
     for info in _targets(inv):
+        if info.kind.kind in ("DaemonSet", "StatefulSet"):
+            _revision_history(inv, info, revision)
+            continue
         if info.kind.kind != "Deployment":
             inv.problem(f"no history viewer has been implemented for {_group_kind(info)}")
             continue
@@ -277,6 +280,75 @@ def cmd_history(inv: Invocation) -> None:
         inv.write(f"{info.ref} {with_revision}\n{text}\n")
 
 
+# ------------------------------------------------------------------ DaemonSet / StatefulSet history
+def _controller_revisions(inv: Invocation, obj: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ControllerRevisions *obj* controls, oldest revision first (``controlledHistory``)."""
+    md = obj.get("metadata") or {}
+    revs = [r for r in inv.client.items("controllerrevisions", md.get("namespace"))
+            if (meta.controller_ref(r) or {}).get("uid") == md.get("uid")]
+    return sorted(revs, key=lambda r: int(r.get("revision") or 0))
+
+
+def _revision_template(rev: dict[str, Any]) -> dict[str, Any]:
+    template = deep_copy(((rev.get("data") or {}).get("spec") or {}).get("template") or {})
+    template.pop("$patch", None)
+    return template
+
+
+def _revision_history(inv: Invocation, info: Info, revision: int) -> None:
+    from .printers import tabwrite
+
+    revs = _controller_revisions(inv, info.obj or {})
+    if not revs:
+        text = "No rollout history found."
+    elif revision > 0:
+        found = [r for r in revs if int(r.get("revision") or 0) == revision]
+        if not found:
+            inv.problem(f"unable to find the specified revision {revision}")
+            return
+        text = pod_template_text(_revision_template(found[0]))
+    else:
+        lines = ["REVISION\tCHANGE-CAUSE"]
+        for r in revs:
+            cause = ((r.get("metadata") or {}).get("annotations") or {}).get(CHANGE_CAUSE_ANNOTATION)
+            lines.append(f"{r.get('revision')}\t{cause or '<none>'}")
+        text = tabwrite("\n".join(lines) + "\n", minwidth=0, padding=2)
+    with_revision = f"with revision #{revision}" if revision > 0 else ""
+    inv.write(f"{info.ref} {with_revision}\n{text}\n")
+
+
+def _revision_undo(inv: Invocation, info: Info, to_revision: int, strategy: str) -> None:
+    """kubectl's ``DaemonSetRollbacker`` / ``StatefulSetRollbacker``: strategic-merge the revision's
+    stored patch (the whole template, ``$patch: replace``) into the object."""
+    try:
+        obj = inv.client.get(info.kind.plural, info.name, info.namespace)
+    except APIError as err:
+        inv.problem(f"failed to retrieve {info.kind.kind} {info.name}: {err.message}")
+        return
+    revs = _controller_revisions(inv, obj)
+    target: dict[str, Any] | None = None
+    if to_revision == 0:
+        target = revs[-2] if len(revs) > 1 else None
+    else:
+        target = next((r for r in revs if int(r.get("revision") or 0) == to_revision), None)
+    if target is None:
+        inv.problem(f"unable to find specified revision {to_revision} in history")
+        return
+    if strategy == "client":
+        inv.write(f"{info.ref} {pod_template_text(_revision_template(target))}{dry_run_suffix(strategy)}\n")
+        return
+    if _revision_template(target) == ((obj.get("spec") or {}).get("template") or {}):
+        inv.write(f"{info.ref} skipped rollback (current template already matches revision {to_revision})\n")
+        return
+    try:
+        inv.client.patch(info.kind.plural, info.name, target.get("data") or {}, info.namespace,
+                         patch_type="strategic", dry_run=strategy == "server")
+    except APIError as err:
+        inv.problem(f"failed restoring revision {to_revision}: {format_errors([err])}")
+        return
+    inv.write(f"{info.ref} rolled back{dry_run_suffix(strategy)}\n")
+
+
 # ------------------------------------------------------------------ undo
 def _without_hash(template: dict[str, Any]) -> dict[str, Any]:
     t = deep_copy(template)
@@ -292,6 +364,9 @@ def cmd_undo(inv: Invocation) -> None:
     to_revision = int(p.get("to-revision", 0))
     strategy = dry_run_strategy(inv)
     for info in _targets(inv):
+        if info.kind.kind in ("DaemonSet", "StatefulSet"):
+            _revision_undo(inv, info, to_revision, strategy)
+            continue
         if info.kind.kind != "Deployment":
             inv.problem(f"no rollbacker has been implemented for {_group_kind(info)}")
             continue
