@@ -1,0 +1,336 @@
+"""kube-proxy: turns Services and EndpointSlices into a working data path on 127.0.0.1.
+
+::
+
+    apiserver ──watch services, endpointslices (and pods)──▶ informers
+        │  any change: sync()  (upstream: syncProxyRules, rate-limited by --min-sync-period)
+        ▼
+    table: (namespace, name, port) → ServicePort(clusterIP, nodePort, affinity, endpoints…)
+        │
+        ▼  one listener per Service port: 127.0.0.1:<ephemeral>  (and 127.0.0.1:<nodePort>)
+    new connection → Chooser (iptables: random 1/(n−i) · ipvs: round robin · ClientIP affinity)
+                   → relay to the endpoint → one flow event "kube-proxy → pod/<name>"
+
+Like the real one, it talks only to the apiserver, as the user ``system:kube-proxy``.
+
+Simplification: the Pods' IPs are not reachable from the host (on Docker Desktop the containers live
+in a VM), so an endpoint ``10.244.1.5:80`` is reached through the port the kubelet published for it
+on 127.0.0.1, which the kubelet writes in the Pod's annotation ``k8sedu.io/published-ports``
+(``{"80/TCP": 49153}``). To read it, this kube-proxy also watches Pods; the real one does not need
+to, because the kernel routes to Pod IPs directly. A Pod port that is not published (not declared
+in ``containerPorts``) cannot be reached from the host and is left out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from typing import Any
+
+from ..client import Client, InformerFactory
+from ..clock import Clock
+from .relay import RelayLoop
+from .rules import (
+    DEFAULT_AFFINITY_TIMEOUT,
+    Choice,
+    Chooser,
+    Endpoint,
+    ServicePort,
+    usable_endpoints,
+)
+
+__all__ = ["KubeProxy", "COMPONENT", "PUBLISHED_PORTS_ANNOTATION", "SERVICE_NAME_LABEL"]
+
+log = logging.getLogger(__name__)
+
+COMPONENT = "kube-proxy"
+PUBLISHED_PORTS_ANNOTATION = "k8sedu.io/published-ports"
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+Obj = dict[str, Any]
+Key = tuple[str, str, int]
+
+_MODE_ZH = {"iptables": "iptables 模式：规则 {rule}（共 {n} 条）按概率 1/{left} 命中",
+            "ipvs": "ipvs 模式：轮询（rr）轮到第 {pos} 个"}
+
+
+def published_ports(pod: Obj | None) -> dict[str, int]:
+    if pod is None:
+        return {}
+    raw = (pod["metadata"].get("annotations") or {}).get(PUBLISHED_PORTS_ANNOTATION)
+    if not raw:
+        return {}
+    try:
+        return {str(k): int(v) for k, v in json.loads(raw).items()}
+    except (ValueError, TypeError, AttributeError):
+        return {}
+
+
+class KubeProxy:
+    """The proxy of one host. ``mode`` is ``"iptables"`` (default) or ``"ipvs"``."""
+
+    def __init__(self, client: Client, clock: Clock | None = None, mode: str = "iptables",
+                 node_name: str = "", chooser: Chooser | None = None) -> None:
+        self.client = client
+        self.clock = clock or client.clock
+        self.mode = mode
+        self.node_name = node_name
+        self.chooser = chooser or Chooser(mode)
+        self.informers = InformerFactory(client)
+        self.services = self.informers.informer("services")
+        self.slices = self.informers.informer("endpointslices")
+        self.pods = self.informers.informer("pods")
+        for inf in (self.services, self.slices, self.pods):
+            inf.add_handler(self._changed, lambda old, new: self._changed(new), self._changed)
+        self.relay = RelayLoop(COMPONENT)
+        # guards _table, _ports, _node_ports and _synced_generation; the data path reads _table
+        # entries without it (a dict lookup of an immutable ServicePort)
+        self._lock = threading.Lock()
+        self._table: dict[Key, ServicePort] = {}
+        self._ports: dict[Key, int] = {}  # service port → local listener port
+        self._node_ports: dict[Key, int] = {}
+        self._dirty = threading.Event()
+        self._stop = threading.Event()
+        self._generation = 0  # bumped by every change seen; synced when the sync after it ran
+        self._synced_generation = -1
+        self._synced = threading.Condition(self._lock)
+        self._sync_thread = threading.Thread(target=self._sync_loop, name="kube-proxy-sync", daemon=True)
+        self._flow_queue: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._flow_thread = threading.Thread(target=self._flow_loop, name="kube-proxy-flow", daemon=True)
+        self._started = False
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self, timeout: float = 10.0) -> KubeProxy:
+        if self._started:
+            return self
+        self.relay.start()
+        self.informers.start()
+        if not self.informers.wait_synced(timeout):
+            raise TimeoutError(f"kube-proxy: informer caches did not sync within {timeout} s")
+        self._started = True
+        self._flow_thread.start()
+        self._sync_thread.start()
+        self._changed(None)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._dirty.set()
+        self.informers.stop()
+        if self._started:
+            self._sync_thread.join(timeout=5)
+            self._flow_queue.put(None)
+            self._flow_thread.join(timeout=5)
+        self.relay.stop()
+        self._started = False
+
+    # -- what the notebook asks ------------------------------------------------------------
+    def port_for(self, namespace: str, name: str, port: int | str | None = None) -> int | None:
+        """The local port of a Service port (its number, its name, or None: the first one)."""
+        with self._lock:
+            for key, sp in sorted(self._table.items()):
+                if key[:2] != (namespace, name):
+                    continue
+                if port is None or port == sp.port or port == sp.port_name or str(port) == str(sp.port):
+                    return self._ports.get(key)
+        return None
+
+    def ports(self) -> dict[Key, int]:
+        """(namespace, name, port) → the 127.0.0.1 port kube-proxy listens on for it."""
+        with self._lock:
+            return dict(self._ports)
+
+    def node_ports(self) -> dict[Key, int]:
+        with self._lock:
+            return dict(self._node_ports)
+
+    def service_port(self, namespace: str, name: str, port: int) -> ServicePort | None:
+        return self._table.get((namespace, name, port))
+
+    def endpoints_for(self, namespace: str, name: str, port: int | None = None) -> list[Endpoint]:
+        """The endpoints new connections may go to now, as this proxy sees them."""
+        with self._lock:
+            sps = [sp for k, sp in self._table.items() if k[:2] == (namespace, name)
+                   and (port is None or k[2] == port)]
+        return [e for sp in sps for e in usable_endpoints(sp.endpoints)]
+
+    def wait_synced(self, timeout: float = 10.0) -> bool:
+        """Wait until every change seen so far has been programmed (the table is current)."""
+        with self._synced:
+            target = self._generation
+            return self._synced.wait_for(lambda: self._synced_generation >= target, timeout)
+
+    # -- sync: informers → table → listeners ------------------------------------------------
+    def _changed(self, _obj: Any) -> None:
+        with self._lock:
+            self._generation += 1
+        self._dirty.set()
+
+    def _sync_loop(self) -> None:
+        while not self._stop.is_set():
+            self._dirty.wait()
+            if self._stop.is_set():
+                return
+            self._dirty.clear()
+            with self._lock:
+                generation = self._generation
+            try:
+                self.sync()
+            except Exception:
+                log.exception("kube-proxy: sync failed")
+            with self._synced:
+                self._synced_generation = max(self._synced_generation, generation)
+                self._synced.notify_all()
+
+    def _endpoints_by_service(self) -> dict[tuple[str, str], list[Obj]]:
+        out: dict[tuple[str, str], list[Obj]] = {}
+        for es in self.slices.list():
+            md = es["metadata"]
+            svc = (md.get("labels") or {}).get(SERVICE_NAME_LABEL)
+            if svc:
+                out.setdefault((md.get("namespace", ""), svc), []).append(es)
+        return out
+
+    def build_table(self) -> dict[Key, ServicePort]:
+        """The desired table from the caches (pure: the Services, their slices, the Pods' ports)."""
+        slices = self._endpoints_by_service()
+        table: dict[Key, ServicePort] = {}
+        for svc in self.services.list():
+            md, spec = svc["metadata"], svc.get("spec") or {}
+            ns, name = md.get("namespace", ""), md["name"]
+            if spec.get("type") == "ExternalName":
+                continue
+            affinity = spec.get("sessionAffinity") == "ClientIP"
+            timeout = ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}).get(
+                "timeoutSeconds") or DEFAULT_AFFINITY_TIMEOUT
+            for sp in spec.get("ports") or []:
+                if (sp.get("protocol") or "TCP") != "TCP":
+                    continue  # only TCP is proxied here
+                port_name = sp.get("name") or ""
+                eps: list[Endpoint] = []
+                for es in slices.get((ns, name), []):
+                    ep_port = next((p.get("port") for p in es.get("ports") or []
+                                    if (p.get("name") or "") == port_name), None)
+                    if ep_port is None:
+                        continue
+                    for e in es.get("endpoints") or []:
+                        ref = e.get("targetRef") or {}
+                        pod = self.pods.get(f"{ref.get('namespace', ns)}/{ref.get('name')}") if ref else None
+                        host = published_ports(pod).get(f"{ep_port}/TCP")
+                        cond = e.get("conditions") or {}
+                        ready = cond.get("ready") is not False
+                        for ip in e.get("addresses") or []:
+                            eps.append(Endpoint(
+                                ip=ip, port=int(ep_port),
+                                pod=f"{ref.get('namespace', ns)}/{ref.get('name')}" if ref else "",
+                                node=e.get("nodeName", ""), host_port=host, ready=ready,
+                                serving=cond.get("serving", ready) is not False,
+                                terminating=bool(cond.get("terminating"))))
+                eps.sort(key=lambda e: (tuple(int(x) if x.isdigit() else 0 for x in e.ip.split(".")), e.port))
+                key = (ns, name, int(sp["port"]))
+                table[key] = ServicePort(
+                    namespace=ns, name=name, port=int(sp["port"]), port_name=port_name,
+                    cluster_ip=spec.get("clusterIP", ""),
+                    node_port=int(sp["nodePort"]) if sp.get("nodePort") else None,
+                    affinity=affinity, affinity_timeout=float(timeout), endpoints=tuple(eps))
+        return table
+
+    def sync(self) -> None:
+        """Make the listeners match the table (upstream's ``syncProxyRules``)."""
+        table = self.build_table()
+        with self._lock:
+            old_keys = set(self._table)
+            self._table = table
+        for key in old_keys - set(table):
+            self.relay.close(("svc", key))
+            self.relay.close(("nodeport", key))
+            with self._lock:
+                self._ports.pop(key, None)
+                self._node_ports.pop(key, None)
+            self.chooser.forget(key)
+        for key, sp in table.items():
+            with self._lock:
+                has_port = key in self._ports
+                node_port = self._node_ports.get(key)
+            if not has_port:
+                local = self.relay.listen(("svc", key), self._picker(key, "clusterIP"))
+                with self._lock:
+                    self._ports[key] = local
+            if node_port != sp.node_port:
+                if node_port is not None:
+                    self.relay.close(("nodeport", key))
+                    with self._lock:
+                        self._node_ports.pop(key, None)
+                if sp.node_port is not None:
+                    try:
+                        self.relay.listen(("nodeport", key), self._picker(key, "nodePort"), sp.node_port)
+                    except OSError:
+                        log.warning("kube-proxy: 127.0.0.1:%d is in use; NodePort of %s not opened",
+                                    sp.node_port, sp.label)
+                    else:
+                        with self._lock:
+                            self._node_ports[key] = sp.node_port
+
+    # -- the data path -----------------------------------------------------------------------
+    def _picker(self, key: Key, via: str) -> Any:
+        def pick(client: tuple[str, int]) -> tuple[list[int], Any]:
+            sp = self._table.get(key)
+            if sp is None:
+                return [], lambda _p: None
+            choice = self.chooser.choose(sp, client[0], self.clock.now())
+            if choice is None:
+                self._flow_queue.put((sp, client, None, via, None))
+                return [], lambda _p: None
+            others = [e.host_port for e in usable_endpoints(sp.endpoints)
+                      if e.host_port and e is not choice.endpoint]
+            ports = [choice.endpoint.host_port] + others if choice.endpoint.host_port else others
+
+            def done(port: int | None) -> None:
+                self._flow_queue.put((sp, client, choice, via, port))
+
+            return [p for p in ports if p], done
+
+        return pick
+
+    def _flow_loop(self) -> None:
+        while True:
+            item = self._flow_queue.get()
+            if item is None:
+                return
+            try:
+                self._record(*item)
+            except Exception:
+                log.exception("kube-proxy: recording a flow event failed")
+
+    def _record(self, sp: ServicePort, client: tuple[str, int], choice: Choice | None, via: str,
+                port: int | None) -> None:
+        flow = self.client.apiserver.flow
+        svc_ref = {"kind": "Service", "metadata": {"name": sp.name, "namespace": sp.namespace}}
+        target = f"{sp.cluster_ip}:{sp.port}" if via == "clusterIP" else f"<node>:{sp.node_port}"
+        detail: dict[str, Any] = {"client": f"{client[0]}:{client[1]}", "service": sp.label, "via": via,
+                                  "mode": self.mode, "target": target}
+        if choice is None:
+            flow.record(COMPONENT, "kube-proxy", "reject", svc_ref,
+                        explain=f"Service {sp.label} 没有就绪的 endpoint，连接被拒绝（iptables 的 REJECT 规则）。",
+                        **detail, endpoint=None, rule=None)
+            return
+        ep = choice.endpoint
+        served = next((e for e in usable_endpoints(sp.endpoints) if e.host_port == port), None)
+        if served is None:
+            flow.record(COMPONENT, f"pod/{ep.pod_name}", "connect failed", svc_ref,
+                        explain=f"选中的 endpoint {ep.address} 连不上，其他 endpoint 也都不可用，连接被关闭。",
+                        **detail, endpoint=ep.address, pod=ep.pod, rule=choice.rule)
+            return
+        if choice.affinity:
+            why = f"会话亲和（ClientIP）：客户端 {client[0]} 在超时（{sp.affinity_timeout:g} 秒）内继续使用同一个 endpoint"
+        elif self.mode == "ipvs":
+            why = _MODE_ZH["ipvs"].format(pos=choice.rule + 1)
+        else:
+            why = _MODE_ZH["iptables"].format(rule=choice.rule, n=choice.of, left=choice.of - choice.rule)
+        retried = "" if served is ep else f"（{ep.address} 拒绝连接，改用 {served.address}）"
+        flow.record(COMPONENT, f"pod/{served.pod_name}", "connect", svc_ref,
+                    explain=f"连接 {target} 被 kube-proxy 转发到 Pod {served.pod_name}（{served.address}），{why}。{retried}",
+                    **detail, endpoint=served.address, pod=served.pod, node=served.node, rule=choice.rule,
+                    endpoints=choice.of, affinity=choice.affinity)

@@ -1,0 +1,141 @@
+"""The Endpoints and EndpointSlice controllers in a running (simulated) cluster."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from k8sedu import Cluster
+
+
+def _eventually(fn: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout}s; last value {last!r}")
+
+
+def _pod(name: str, labels: dict[str, str], ready_path: str = "/healthz") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
+        "spec": {"containers": [{
+            "name": "web", "image": "k8sedu/web:v1",
+            "ports": [{"containerPort": 80, "name": "http"}],
+            "readinessProbe": {"httpGet": {"path": ready_path, "port": 80}, "periodSeconds": 1},
+        }]},
+    }
+
+
+def _service(name: str, selector: dict[str, str], **spec: Any) -> dict[str, Any]:
+    body = {"selector": selector, "ports": [{"name": "web", "port": 8080, "targetPort": "http"}]}
+    body.update(spec)
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": body}
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    with Cluster(nodes=2, runtime="sim", progress=False) as c:
+        yield c
+
+
+def test_ready_and_not_ready_addresses(cluster: Cluster) -> None:
+    c = cluster
+    c.apply([_pod("ep-good", {"app": "ep"}), _pod("ep-bad", {"app": "ep"}, ready_path="/missing"),
+             _service("ep", {"app": "ep"})])
+    c.wait("pod/ep-good", "Ready", timeout=20)
+
+    def both_seen() -> dict[str, Any] | None:
+        ep = c.get("endpoints/ep")
+        subs = ep.get("subsets") or []
+        if subs and subs[0].get("addresses") and subs[0].get("notReadyAddresses"):
+            return ep
+        return None
+
+    ep = _eventually(both_seen)
+    subset = ep["subsets"][0]
+    good, bad = c.get("pod/ep-good"), c.get("pod/ep-bad")
+    assert subset["ports"] == [{"name": "web", "port": 80, "protocol": "TCP"}]  # targetPort "http" resolved
+    assert subset["addresses"] == [{
+        "ip": good["status"]["podIP"], "nodeName": good["spec"]["nodeName"],
+        "targetRef": {"kind": "Pod", "namespace": "default", "name": "ep-good", "uid": good["metadata"]["uid"]},
+    }]
+    assert [a["targetRef"]["name"] for a in subset["notReadyAddresses"]] == ["ep-bad"]
+    assert bad["status"]["podIP"] == subset["notReadyAddresses"][0]["ip"]
+
+    slices = c.get("endpointslices", selector="kubernetes.io/service-name=ep")
+    assert len(slices) == 1
+    es = slices[0]
+    assert es["addressType"] == "IPv4"
+    assert es["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"] == "endpointslice-controller.k8s.io"
+    assert es["metadata"]["ownerReferences"][0]["kind"] == "Service"
+    assert es["ports"] == [{"name": "web", "port": 80, "protocol": "TCP"}]
+    conds = {e["targetRef"]["name"]: e["conditions"] for e in es["endpoints"]}
+    assert conds == {"ep-good": {"ready": True, "serving": True, "terminating": False},
+                     "ep-bad": {"ready": False, "serving": False, "terminating": False}}
+    out = c.kubectl("get endpoints ep")
+    assert f"{good['status']['podIP']}:80" in out and bad["status"]["podIP"] not in out
+
+
+def test_selecting_nothing_gives_no_subsets(cluster: Cluster) -> None:
+    c = cluster
+    c.apply(_service("nobody", {"app": "nobody"}))
+    ep = _eventually(lambda: c.get("endpoints", selector=None) and
+                     next((e for e in c.get("endpoints") if e["metadata"]["name"] == "nobody"), None))
+    assert "subsets" not in ep
+    assert "<none>" in c.kubectl("get endpoints nobody")
+    es = _eventually(lambda: c.get("endpointslices", selector="kubernetes.io/service-name=nobody"))
+    assert es[0].get("endpoints") == []
+
+
+def test_endpoints_follow_labels_and_deletion(cluster: Cluster) -> None:
+    c = cluster
+    c.apply([_pod("mv-1", {"app": "mv"}), _service("mv", {"app": "mv"})])
+    c.wait("pod/mv-1", "Ready", timeout=20)
+    _eventually(lambda: (c.get("endpoints/mv").get("subsets") or [{}])[0].get("addresses"))
+    # the Pod stops matching: it leaves the Endpoints
+    c.kubectl("label pod mv-1 app=other --overwrite")
+    _eventually(lambda: not c.get("endpoints/mv").get("subsets"))
+    c.kubectl("label pod mv-1 app=mv --overwrite")
+    _eventually(lambda: (c.get("endpoints/mv").get("subsets") or [{}])[0].get("addresses"))
+    # deleting: terminating Pods leave Endpoints at once; the slice marks them terminating
+    # (watched, because the simulated container stops at once and the Pod is soon gone)
+    api = c._api()
+    listing = api.list("endpointslices", "default", label_selector="kubernetes.io/service-name=mv")
+    watch = api.watch("endpointslices", "default", resource_version=listing["metadata"]["resourceVersion"],
+                      label_selector="kubernetes.io/service-name=mv")
+    try:
+        c.delete("pod/mv-1", grace_period=30)
+        seen: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            event = watch.next(timeout=1.0)
+            if event is None:
+                continue
+            seen += [e["conditions"] for e in event.object.get("endpoints") or []]
+            if any(cond["terminating"] and not cond["ready"] for cond in seen):
+                break
+        # ready is false once terminating; serving says whether its readiness still passes
+        assert any(cond["terminating"] and not cond["ready"] for cond in seen), seen
+    finally:
+        watch.stop()
+    _eventually(lambda: not c.get("endpoints/mv").get("subsets"))
+    # deleting the Service deletes its Endpoints (controller) and slices (garbage collector)
+    c.delete("service/mv")
+    _eventually(lambda: all(e["metadata"]["name"] != "mv" for e in c.get("endpoints")))
+    _eventually(lambda: not c.get("endpointslices", selector="kubernetes.io/service-name=mv"))
+
+
+def test_kubectl_expose_gets_a_cluster_ip(cluster: Cluster) -> None:
+    c = cluster
+    c.kubectl("create deployment exp --image=k8sedu/web:v1 --port=80")
+    c.kubectl("expose deployment exp --port=80")
+    svc = c.get("service/exp")
+    assert svc["spec"]["clusterIP"].startswith("10.")
+    assert svc["spec"]["clusterIP"] in c.kubectl("get svc exp")
