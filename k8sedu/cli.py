@@ -143,6 +143,45 @@ def _cmd_cleanup(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace, extra: list[str]) -> int:
+    import signal
+    import threading
+
+    from k8sedu import Cluster
+
+    if args.namespace and not args.user:
+        print("✗ --namespace 需要与 --user 一起使用 / --namespace needs --user", file=sys.stderr)
+        return 2
+    done = threading.Event()
+
+    def stop(signum: int, frame: object) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    cluster = Cluster(nodes=args.nodes, runtime=args.runtime)
+    try:
+        cluster.start()
+        path = cluster.serve(user=args.user, namespace=args.namespace, port=args.port,
+                             kubeconfig=args.kubeconfig)
+        print(f"✓ Kubernetes API: {cluster.http.url}（{args.nodes} 个节点，运行时 {cluster.runtime_name}）",
+              file=sys.stderr)
+        if args.user:
+            print(f"  学生用户 / student user: {args.user}，命名空间 / namespace: "
+                  f"{args.namespace or args.user}（ClusterRole edit）", file=sys.stderr)
+        print("  在另一个终端中执行下面一行，然后使用 kubectl；按 Ctrl-C 停止集群。/ "
+              "Run this line in another terminal, then use kubectl; Ctrl-C stops the cluster.",
+              file=sys.stderr)
+        print(f"export KUBECONFIG={path}", flush=True)
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("正在停止集群 / stopping the cluster…", file=sys.stderr)
+        cluster.stop()
+    return 0
+
+
 def _cmd_not_yet(args: argparse.Namespace, extra: list[str]) -> int:
     print(f"k8sedu {args.command}: 暂不可用（将在后续版本提供）/ "
           "not yet available (coming in a later release)", file=sys.stderr)
@@ -209,8 +248,26 @@ def build_parser() -> argparse.ArgumentParser:
                          help="包括仍在运行的集群 / include live clusters")
     cleanup.set_defaults(func=_cmd_cleanup)
 
+    serve = sub.add_parser(
+        "serve", help="集群与 Kubernetes API，供真实 kubectl 使用 / a cluster and its API for kubectl",
+        description="启动一个集群，并在 127.0.0.1 上提供 Kubernetes API；写出 kubeconfig 并打印 "
+                    "export KUBECONFIG=... 一行。按 Ctrl-C 停止。\n"
+                    "Start a cluster and serve its Kubernetes API on 127.0.0.1; write a kubeconfig and "
+                    "print the export KUBECONFIG=... line. Ctrl-C stops it.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--nodes", type=int, default=3, help="节点数 / number of nodes (default 3)")
+    serve.add_argument("--runtime", choices=("auto", "docker", "sim"), default="auto",
+                       help="容器运行时 / container runtime (default auto)")
+    serve.add_argument("--port", type=int, default=0, help="端口 / port (default: a free one)")
+    serve.add_argument("--kubeconfig", type=Path,
+                       help="kubeconfig 写到哪里 / where to write the kubeconfig (default: a temp folder)")
+    serve.add_argument("--user", help="再加一个学生用户（该命名空间内的 edit 权限）/ "
+                                      "also add a student user (ClusterRole edit in its namespace)")
+    serve.add_argument("--namespace", help="学生用户的命名空间 / the student's namespace (default: the user name)")
+    serve.set_defaults(func=_cmd_serve)
+
     for name, zh, en in [
-        ("serve", "集群与 API，供真实 kubectl 使用", "a cluster and its API for kubectl"),
         ("grade", "批量评分练习", "grade exercises for a class"),
     ]:
         cmd = sub.add_parser(name, help=f"{zh} / {en}（即将推出 / coming soon）")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import tempfile
 import threading
 import uuid
 import weakref
@@ -25,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from .api import kinds
-from .apiserver import ADMIN, CONTROLLER_MANAGER, SCHEDULER, APIServer, node_user
+from .apiserver import ADMIN, CONTROLLER_MANAGER, KUBE_PROXY, SCHEDULER, APIServer, node_user
 from .client import Client
 from .clock import Clock, parse_rfc3339
-from .errors import NotFound, Timeout
+from .errors import AlreadyExists, NotFound, Timeout
 from .flow import FlowRecorder
 from .store import MemoryStore, SQLiteStore
 
@@ -144,7 +145,10 @@ class Cluster:
         self.client: Client | None = None
         self.scheduler: Any = None
         self.controller_manager: Any = None
+        self.proxy: Any = None  # kube-proxy (k8sedu.proxy.KubeProxy)
         self._kubectl: Any = None
+        self.http: Any = None  # the KubeAPIServer of serve(), if any
+        self.kubeconfig: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Cluster:
@@ -210,7 +214,10 @@ class Cluster:
             Client(self.apiserver, CONTROLLER_MANAGER, "controller-manager"), self.clock
         )
         self.scheduler = Scheduler(Client(self.apiserver, SCHEDULER, "scheduler"), self.clock)
-        self._components += [self.controller_manager, self.scheduler]
+        from .proxy import KubeProxy
+
+        self.proxy = KubeProxy(Client(self.apiserver, KUBE_PROXY, "kube-proxy"), self.clock, mode=self.proxy_mode)
+        self._components += [self.controller_manager, self.scheduler, self.proxy]
         for component in self._components:
             component.start()
         for name in node_names:
@@ -231,7 +238,63 @@ class Cluster:
         except Exception:
             pass
 
+    def serve(self, user: str | None = None, namespace: str | None = None, port: int = 0,
+              kubeconfig: str | os.PathLike[str] | None = None) -> str:
+        """Serve this cluster's Kubernetes API on 127.0.0.1 for the real ``kubectl`` and the
+        official Python client; returns the path of a kubeconfig for it
+        (``export KUBECONFIG=<path>``).
+
+        With *user*, the kubeconfig also holds that user, bound by a RoleBinding to the ClusterRole
+        ``edit`` in *namespace* (created if missing; default: the user's name), and selects it.
+        """
+        from .kubectl.printers import as_table
+        from .server import KubeAPIServer
+
+        with self._lock:
+            if not self.started:
+                self.start()
+            if self.http is None:
+                self.http = KubeAPIServer(self.apiserver, port=port, table=as_table).start()  # type: ignore[arg-type]
+            current = None
+            if user:
+                from .apiserver import UserInfo
+
+                ns = namespace or user
+                self._grant_edit(user, ns)
+                current = self.http.add_user(UserInfo(user, ("system:authenticated",)), ns)
+            path = Path(kubeconfig) if kubeconfig else self._default_kubeconfig()
+            self.kubeconfig = str(self.http.write_kubeconfig(path, current))
+            return self.kubeconfig
+
+    def _default_kubeconfig(self) -> Path:
+        return Path(tempfile.gettempdir()) / f"k8sedu-{self.id}" / "kubeconfig"
+
+    def _grant_edit(self, user: str, namespace: str) -> None:
+        """The namespace and a RoleBinding ``<user>-edit`` to ClusterRole ``edit`` (kept if present)."""
+        api = self._api()
+        objs: list[dict[str, Any]] = [
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+             "metadata": {"name": f"{user}-edit", "namespace": namespace},
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]},
+        ]
+        for obj in objs:
+            try:
+                api.create(kinds.for_object(obj).plural, obj, namespace=obj["metadata"].get("namespace"))
+            except AlreadyExists:
+                pass
+
     def _teardown(self) -> None:
+        if self.http is not None:
+            self.http.stop()
+            self.http = None
+            default = self._default_kubeconfig()
+            try:  # the kubeconfig serve() made in its own folder goes with the cluster
+                default.unlink(missing_ok=True)
+                default.parent.rmdir()
+            except OSError:
+                pass
         for component in reversed(self._components):
             try:
                 component.stop()
@@ -416,8 +479,29 @@ class Cluster:
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         return "\n".join("   ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 
-    def url(self, ref: str) -> str:
-        raise NotImplementedError("Services and Ingress arrive with the networking release")
+    def url(self, ref: str, namespace: str = "default", timeout: float = 10.0) -> str:
+        """``c.url("service/web")`` → ``"http://127.0.0.1:PORT"``: the Service through kube-proxy.
+
+        ``"service/web:8080"`` or ``"service/web:http"`` picks a port of a multi-port Service (the
+        first one otherwise). Waits up to *timeout* seconds for kube-proxy to program a new Service.
+        """
+        kind, name = self._ref(ref)
+        if kind.kind != "Service" or not name:
+            raise ValueError('url needs "service/<name>" (Ingress arrives with the Ingress controller)')
+        name, _, port_ref = name.partition(":")
+        self.get(f"service/{name}", namespace=namespace)  # NotFound as kubectl says it
+        port: int | str | None = int(port_ref) if port_ref.isdigit() else (port_ref or None)
+        deadline = _deadline(timeout)
+        while True:
+            local = self.proxy.port_for(namespace, name, port)
+            if local is not None:
+                return f"http://127.0.0.1:{local}"
+            if _monotonic() > deadline:
+                raise Timeout(f'kube-proxy has no listener for service "{namespace}/{name}" port {port_ref or "(first)"}')
+            self.proxy.wait_synced(timeout=0.2)
+            import time
+
+            time.sleep(0.02)
 
 
 # ---------------------------------------------------------------------- wait conditions

@@ -141,7 +141,7 @@ def test_python_m_k8sedu_help_lists_every_command() -> None:
     assert "Kubernetes 原理课堂" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["serve", "grade"])
+@pytest.mark.parametrize("command", ["grade"])
 def test_later_commands_say_so_and_exit_2(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main([command, "--anything"]) == cli.NOT_YET
     assert "not yet available (coming in a later release)" in capsys.readouterr().err
