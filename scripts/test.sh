@@ -23,6 +23,8 @@ if command -v dpkg-query >/dev/null 2>&1 && ! dpkg_has busybox-static; then
     missing+=(busybox-static)
 fi
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# k8sedu serve speaks HTTPS (kubectl sends no credentials over http); its certificate comes from openssl.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if ! { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; }; then
     missing+=(fonts-noto-cjk)
 fi
