@@ -289,10 +289,16 @@ def test_web_serves_its_page_on_the_published_port(rt: SimRuntime) -> None:
     assert status == 200 and page.startswith(f"hostname={POD} version=v2\n") and "message=你好" in page
     assert get(base + "/healthz") == (200, "ok\n")
     assert get(base + "/nope")[0] == 404
-    log = rt.logs(cid).splitlines()
+    expected = ["url:/", "response:200", "url:/healthz", "response:200", "url:/nope", "response:404"]
+    # the server thread logs the response line after sending it: wait for it, with a deadline
+    deadline = time.monotonic() + 5
+    while True:
+        log = rt.logs(cid).splitlines()
+        if len(log) > len(expected) or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
     assert log[0] == "k8sedu/web v2 listening on :80"
-    assert [ln.split(": ", 1)[1] for ln in log[1:]] == [
-        "url:/", "response:200", "url:/healthz", "response:200", "url:/nope", "response:404"]
+    assert [ln.split(": ", 1)[1] for ln in log[1:]] == expected
     assert rt.exec(cid, ["rm", "/www/healthz"]).exit_code == 0
     assert get(base + "/healthz")[0] == 404  # a readiness probe on it now fails
     rt.stop_container(cid, 30)

@@ -190,6 +190,7 @@ class DockerRuntime:
         # except while creating the network (so two kubelets do not both create it).
         self._lock = threading.Lock()
         self._network: str | None = None
+        self._service_addresses: tuple[str, str] | None = None  # see service_addresses()
         self._sandboxes: dict[str, SandboxInfo] = {}
         # PLEG-style relist cache: id -> (engine state string, status built from one inspect)
         self._statuses: dict[str, tuple[str, ContainerStatus]] = {}
@@ -337,6 +338,22 @@ class DockerRuntime:
             return False
         self._api.remove_container(info["Id"], force=True, v=True)
         return True
+
+    def service_addresses(self) -> tuple[str, str]:
+        """(the address containers use to reach the host, the host address to listen on for them).
+
+        On Linux both are the gateway of the cluster's network (the host's side of its bridge). On
+        Docker Desktop the engine runs in a VM: containers reach the host's 127.0.0.1 through the
+        special ``host-gateway`` address, which the engine writes into ``/etc/hosts`` itself.
+        """
+        if self._service_addresses is None:
+            net = self._ensure_network()
+            with self._errors("inspecting network", net):
+                desktop = "Docker Desktop" in str(self._api.info().get("OperatingSystem", ""))
+                configs = (self._api.inspect_network(net).get("IPAM") or {}).get("Config") or []
+            gateway = next((str(c["Gateway"]) for c in configs if "." in str(c.get("Gateway", ""))), "")
+            self._service_addresses = ("host-gateway", "127.0.0.1") if desktop else (gateway, gateway)
+        return self._service_addresses
 
     def create_sandbox(self, config: SandboxConfig) -> SandboxInfo:
         net = self._ensure_network()
@@ -597,9 +614,26 @@ class DockerRuntime:
             **common,
         )
 
+    def _inspect(self, container_id: str) -> dict[str, Any]:
+        """Inspect; for an exit 137 that does not say OOMKilled yet, look again for up to a second.
+
+        The engine learns of a kernel OOM kill from a separate event that may land a moment after
+        the exit itself, so the first look can show a plain SIGKILL."""
+        info = self._api.inspect_container(container_id)
+        deadline = time.monotonic() + 1.0
+        while True:
+            st = info.get("State") or {}
+            maybe_oom = (st.get("Status") == "exited" and int(st.get("ExitCode", 0)) == 137
+                         and not st.get("OOMKilled")
+                         and ((info.get("HostConfig") or {}).get("Memory") or 0) > 0)
+            if not maybe_oom or time.monotonic() > deadline:
+                return info
+            time.sleep(0.05)
+            info = self._api.inspect_container(container_id)
+
     def container_status(self, container_id: str) -> ContainerStatus:
         with self._errors("inspecting container", container_id):
-            info = self._api.inspect_container(container_id)
+            info = self._inspect(container_id)
         return self._status_from_inspect(info)
 
     def _status_from_summary(self, s: dict[str, Any]) -> ContainerStatus:
@@ -632,7 +666,7 @@ class DockerRuntime:
                 return flight.status
             # it failed, or it answered before the change this caller saw: ask the engine again
         try:
-            info = self._api.inspect_container(cid)
+            info = self._inspect(cid)
             status: ContainerStatus | None = self._status_from_inspect(info)
             state = (info.get("State") or {}).get("Status", "")
         except docker.errors.NotFound:
@@ -803,6 +837,7 @@ class DockerRuntime:
             containers, networks, volumes = remove_cluster_resources(self._client, self.cluster_id)
         with self._lock:
             self._network = None
+            self._service_addresses = None
             self._sandboxes.clear()
             self._statuses.clear()
         return containers + networks + volumes

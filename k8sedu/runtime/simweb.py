@@ -69,6 +69,9 @@ class WebServer:
                 log(f"{client}: url:{path}")
                 status, body, ctype = respond(path)
                 data = body.encode()
+                # logged before the reply goes out, as busybox httpd logs it while sending headers,
+                # so a client that has its answer always finds the line in the log
+                log(f"{client}: response:{status}")
                 self.send_response_only(status)
                 self.send_header("Date", self.date_time_string())
                 self.send_header("Connection", "close")
@@ -78,7 +81,6 @@ class WebServer:
                 if not head:
                     self.wfile.write(data)
                 self.close_connection = True
-                log(f"{client}: response:{status}")
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 self._serve(head=False)
