@@ -146,6 +146,7 @@ class Cluster:
         self.scheduler: Any = None
         self.controller_manager: Any = None
         self.proxy: Any = None  # kube-proxy (k8sedu.proxy.KubeProxy)
+        self.ingress: Any = None  # the Ingress controller (k8sedu.proxy.ingress.IngressController)
         self._kubectl: Any = None
         self.http: Any = None  # the KubeAPIServer of serve(), if any
         self.kubeconfig: str | None = None
@@ -210,14 +211,26 @@ class Cluster:
             )
             self._kubelets[name] = kubelet
             self._components.append(kubelet)
+        from .controllers import ControllerManagerOptions
+
         self.controller_manager = ControllerManager(
-            Client(self.apiserver, CONTROLLER_MANAGER, "controller-manager"), self.clock
+            Client(self.apiserver, CONTROLLER_MANAGER, "controller-manager"), self.clock,
+            ControllerManagerOptions(volume_deleter=getattr(self.runtime, "remove_volume", None)),
         )
         self.scheduler = Scheduler(Client(self.apiserver, SCHEDULER, "scheduler"), self.clock)
         from .proxy import KubeProxy
 
         self.proxy = KubeProxy(Client(self.apiserver, KUBE_PROXY, "kube-proxy"), self.clock, mode=self.proxy_mode)
-        self._components += [self.controller_manager, self.scheduler, self.proxy]
+        # Services by name from inside Pods (k8sedu.api.servicedns): Docker containers reach kube-proxy
+        # on the host side of the cluster network; the sim runtime's wget asks kube-proxy directly
+        if hasattr(self.runtime, "service_addresses"):
+            self.proxy.set_pod_address(self.runtime.service_addresses()[1])
+        if hasattr(self.runtime, "set_router"):
+            self.runtime.set_router(self.proxy.route)
+        from .proxy.ingress import INGRESS_CONTROLLER, IngressController
+
+        self.ingress = IngressController(Client(self.apiserver, INGRESS_CONTROLLER, "ingress-controller"), self.proxy)
+        self._components += [self.controller_manager, self.scheduler, self.proxy, self.ingress]
         for component in self._components:
             component.start()
         for name in node_names:
@@ -481,13 +494,16 @@ class Cluster:
 
     def url(self, ref: str, namespace: str = "default", timeout: float = 10.0) -> str:
         """``c.url("service/web")`` → ``"http://127.0.0.1:PORT"``: the Service through kube-proxy.
+        ``c.url("ingress")`` is the Ingress controller's ``"http://127.0.0.1:PORT"`` (send a Host header).
 
         ``"service/web:8080"`` or ``"service/web:http"`` picks a port of a multi-port Service (the
         first one otherwise). Waits up to *timeout* seconds for kube-proxy to program a new Service.
         """
+        if ref in ("ingress", "ingresses", "ing"):
+            return str(self.ingress.url)  # one port for every Ingress: routed by Host and path
         kind, name = self._ref(ref)
         if kind.kind != "Service" or not name:
-            raise ValueError('url needs "service/<name>" (Ingress arrives with the Ingress controller)')
+            raise ValueError('url needs "service/<name>" or "ingress"')
         name, _, port_ref = name.partition(":")
         self.get(f"service/{name}", namespace=namespace)  # NotFound as kubectl says it
         port: int | str | None = int(port_ref) if port_ref.isdigit() else (port_ref or None)

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from . import storage as _storage
+
 __all__ = [
     "DEFAULTERS",
     "apply_defaults",
@@ -395,6 +397,8 @@ DEFAULTERS: dict[str, Callable[[Obj], None]] = {
     "DaemonSet": default_daemonset,
     "StatefulSet": default_statefulset,
     "PersistentVolumeClaim": default_pvc,
+    "PersistentVolume": _storage.default_pv,
+    "StorageClass": _storage.default_sc,
     "Job": default_job,
     "CronJob": default_cronjob,
     "RoleBinding": default_binding_subjects,

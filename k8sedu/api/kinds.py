@@ -277,7 +277,15 @@ register(Kind("Job", "jobs", "job", "batch", "v1", True, (), ("all",), ("status"
 register(Kind("CronJob", "cronjobs", "cronjob", "batch", "v1", True, ("cj",), ("all",), ("status",)))
 register(Kind("PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", "", "v1", True,
               ("pvc",), (), ("status",)))
+register(Kind("PersistentVolume", "persistentvolumes", "persistentvolume", "", "v1", False, ("pv",), (),
+              ("status",)))
+register(Kind("StorageClass", "storageclasses", "storageclass", "storage.k8s.io", "v1", False, ("sc",)))
 register(Kind("Lease", "leases", "lease", "coordination.k8s.io", "v1", True))
+register(Kind("ResourceQuota", "resourcequotas", "resourcequota", "", "v1", True, ("quota",), (), ("status",)))
+register(Kind("LimitRange", "limitranges", "limitrange", "", "v1", True, ("limits",)))
+register(Kind("Ingress", "ingresses", "ingress", "networking.k8s.io", "v1", True, ("ing",), (),
+              ("status",)))
+register(Kind("IngressClass", "ingressclasses", "ingressclass", "networking.k8s.io", "v1", False))
 register(Kind("Role", "roles", "role", "rbac.authorization.k8s.io", "v1", True))
 register(
     Kind("ClusterRole", "clusterroles", "clusterrole", "rbac.authorization.k8s.io", "v1", False)

@@ -116,7 +116,14 @@ NAMED: dict[str, str] = {
     "ResourceHealth.health": "v1.ResourceHealthStatus",
     # Node, Namespace, Service, Secret, Event
     "NodeStatus.phase": "v1.NodePhase", "NodeStatus.capacity": "v1.ResourceList",
-    "NodeStatus.allocatable": "v1.ResourceList", "NodeStatus.volumesInUse": "[]v1.UniqueVolumeName",
+    "NodeStatus.allocatable": "v1.ResourceList",
+    "ResourceQuotaSpec.hard": "v1.ResourceList", "ResourceQuotaStatus.hard": "v1.ResourceList",
+    "ResourceQuotaStatus.used": "v1.ResourceList", "ResourceQuotaSpec.scopes": "[]v1.ResourceQuotaScope",
+    "ScopedResourceSelectorRequirement.scopeName": "v1.ResourceQuotaScope",
+    "ScopedResourceSelectorRequirement.operator": "v1.ScopeSelectorOperator",
+    "LimitRangeItem.type": "v1.LimitType", "LimitRangeItem.max": "v1.ResourceList",
+    "LimitRangeItem.min": "v1.ResourceList", "LimitRangeItem.default": "v1.ResourceList",
+    "LimitRangeItem.defaultRequest": "v1.ResourceList", "LimitRangeItem.maxLimitRequestRatio": "v1.ResourceList", "NodeStatus.volumesInUse": "[]v1.UniqueVolumeName",
     "NodeAddress.type": "v1.NodeAddressType", "NodeCondition.type": "v1.NodeConditionType",
     "NodeCondition.status": "v1.ConditionStatus", "AttachedVolume.name": "v1.UniqueVolumeName",
     "NamespaceSpec.finalizers": "[]v1.FinalizerName", "NamespaceStatus.phase": "v1.NamespacePhase",
@@ -126,6 +133,7 @@ NAMED: dict[str, str] = {
     "ServiceSpec.internalTrafficPolicy": "v1.ServiceInternalTrafficPolicy",
     "ServiceSpec.ipFamilies": "[]v1.IPFamily", "ServiceSpec.ipFamilyPolicy": "v1.IPFamilyPolicy",
     "LoadBalancerIngress.ipMode": "v1.LoadBalancerIPMode",
+    "HTTPIngressPath.pathType": "v1.PathType", "IngressPortStatus.protocol": "v1.Protocol",
     "Secret.type": "v1.SecretType",
     "Event.eventTime": "v1.MicroTime", "EventSeries.lastObservedTime": "v1.MicroTime",
     # apps, coordination

@@ -60,7 +60,10 @@ from k8sedu.api.validation_core import (
     validate_role_binding,
     validate_service,
 )
+from k8sedu.api.validation_networking import validate_ingress, validate_ingress_class
 from k8sedu.api.validation_pods import validate_pod, validate_pod_spec
+from k8sedu.api.validation_policy import validate_limit_range, validate_resource_quota
+from k8sedu.api.validation_storage import validate_pv, validate_pvc, validate_storage_class
 from k8sedu.errors import Invalid
 
 __all__ = [
@@ -106,6 +109,13 @@ VALIDATORS: dict[str, Validator] = {
     "Event": validate_event,
     "Lease": validate_lease,
     "Binding": validate_binding,
+    "ResourceQuota": validate_resource_quota,
+    "LimitRange": validate_limit_range,
+    "Ingress": validate_ingress,
+    "IngressClass": validate_ingress_class,
+    "PersistentVolumeClaim": validate_pvc,
+    "PersistentVolume": validate_pv,
+    "StorageClass": validate_storage_class,
 }
 
 #: kind name → the format its metadata.name must have (default: DNS-1123 subdomain)

@@ -2,12 +2,13 @@
 
 Our chain, in upstream's order and with upstream's plugin names:
 
+0. (defaulting)            upstream does this while decoding; the fields of api.defaults
 1. NamespaceLifecycle      the namespace must exist and must not be terminating
-2. ServiceAccount          a Pod without ``serviceAccountName`` runs as ``default``
-3. DefaultTolerationSeconds a Pod tolerates not-ready / unreachable nodes for 300 s
-4. (defaulting)            upstream does this while decoding; the fields of api.defaults
-
-Later issues add LimitRanger and ResourceQuota here.
+2. LimitRanger             container defaults and min/max from the namespace's LimitRanges (limitrange.py)
+3. ServiceAccount          a Pod without ``serviceAccountName`` runs as ``default`` and gets the
+                           ``kube-api-access-xxxxx`` projected token volume (serviceaccount.py)
+4. DefaultTolerationSeconds a Pod tolerates not-ready / unreachable nodes for 300 s
+…  ResourceQuota           last, after validation: the apiserver calls quota.admit (quota.py)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from ..api import defaults
 from ..api.kinds import Kind
 from ..errors import Forbidden, NotFound
+from . import limitrange, serviceaccount
 
 __all__ = ["admit"]
 
@@ -32,8 +34,10 @@ def admit(
     namespace: str | None,
     operation: str,
     get_namespace: Callable[[str], dict[str, Any] | None],
+    list_objects: Callable[[str, str], list[dict[str, Any]]] | None = None,
 ) -> None:
-    """Mutate *obj* in place or raise. *operation* is "CREATE" or "UPDATE"."""
+    """Mutate *obj* in place or raise. *operation* is "CREATE" or "UPDATE". *list_objects(plural,
+    namespace)* reads the namespace's LimitRanges and ServiceAccounts from the store."""
     if kind.namespaced and namespace:
         ns = get_namespace(namespace)
         if ns is None:
@@ -49,8 +53,10 @@ def admit(
                 details={"name": obj.get("metadata", {}).get("name", ""), "kind": kind.plural},
             )
     defaults.apply_defaults(obj)
+    listed = list_objects or (lambda plural, ns: [])
+    if kind.kind in ("Pod", "LimitRange"):
+        limitrange.admit(kind, obj, operation, listed("limitranges", namespace or ""))
     if operation == "CREATE":
         if kind.kind == "Pod":
-            spec = obj.setdefault("spec", {})
-            spec.setdefault("serviceAccountName", "default")
+            serviceaccount.admit(obj, namespace or "", listed("serviceaccounts", namespace or ""))
             defaults.default_tolerations(obj)

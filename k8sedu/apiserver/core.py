@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..api import defaults, kinds, meta, schema, selectors, validation
+from ..api import defaults, kinds, meta, schema, selectors, storage, validation
 from ..api.kinds import Kind
 from ..clock import Clock
 from ..errors import (
@@ -45,7 +45,7 @@ from ..errors import (
 )
 from ..flow import FlowRecorder
 from ..store import MemoryStore
-from . import admission
+from . import admission, quota
 from . import patch as patching
 from .ipalloc import ServiceAllocator, kubernetes_service
 from .paths import etcd_key, etcd_prefix, rest_path
@@ -101,6 +101,7 @@ class APIServer:
             for obj in bootstrap_policy():
                 self._ensure(obj)
             self._ensure(kubernetes_service())
+            self._ensure(storage.default_storage_class())  # like kind's and minikube's "standard"
 
     def _ensure(self, obj: dict[str, Any]) -> None:
         kind = kinds.for_object(obj)
@@ -141,6 +142,11 @@ class APIServer:
     def _get_namespace(self, name: str) -> dict[str, Any] | None:
         kv = self.store.get(etcd_key(kinds.lookup("namespaces"), None, name))
         return kv.value if kv else None
+
+    def _objects_in(self, resource: str, namespace: str) -> builtins.list[dict[str, Any]]:
+        """The stored *resource* objects of *namespace*: admission's view of the store."""
+        kvs, _ = self.store.range(etcd_prefix(kinds.lookup(resource), namespace))
+        return [kv.value for kv in kvs]
 
     def _request(self, agent: str, user: UserInfo, method: str, kind: Kind, namespace: str | None,
                  name: str | None, subresource: str | None, obj: dict[str, Any] | None, explain: str) -> None:
@@ -223,11 +229,15 @@ class APIServer:
                       f"请求创建 {kind.kind} {md.get('name', '')}")
         self._check(user, "create", kind, ns, None)
         obj = self._decode_body(obj, self._field_validation(field_validation, "CreateOptions"))
-        admission.admit(kind, obj, ns, "CREATE", self._get_namespace)
+        admission.admit(kind, obj, ns, "CREATE", self._get_namespace, self._objects_in)
+        if kind.kind == "PersistentVolumeClaim":  # the DefaultStorageClass admission plugin
+            kvs, _ = self.store.range(etcd_prefix(kinds.lookup("storageclasses")))
+            storage.admit_default_storage_class(obj, [kv.value for kv in kvs])
         self._prepare_for_create(kind, obj)
         if kind.kind == "Service":
             self.service_allocator.allocate(obj)
         validation.validate(obj)
+        quota.admit(self.store, kind, obj, ns, "CREATE", dry_run)  # ResourceQuota: last, charges status.used
         if dry_run:
             return obj
         key = etcd_key(kind, ns, md["name"])
@@ -368,7 +378,7 @@ class APIServer:
             if kind.kind == "Pod":
                 new["status"] = meta.deep_copy(old.get("status", {}))
             new = self._decode_body(new, field_validation)
-            admission.admit(kind, new, ns, "UPDATE", self._get_namespace)
+            admission.admit(kind, new, ns, "UPDATE", self._get_namespace, self._objects_in)
             if kind.kind == "Service":
                 self.service_allocator.allocate(new, old)
             if "generation" in old_md and new.get("spec") != old.get("spec"):

@@ -27,6 +27,7 @@ __all__ = [
     "SCHEDULER",
     "CONTROLLER_MANAGER",
     "KUBE_PROXY",
+    "INGRESS_CONTROLLER",
     "node_user",
     "RBACAuthorizer",
     "bootstrap_policy",
@@ -48,6 +49,9 @@ ANONYMOUS = UserInfo("system:anonymous", ("system:unauthenticated",))
 SCHEDULER = UserInfo("system:kube-scheduler", ("system:authenticated",))
 CONTROLLER_MANAGER = UserInfo("system:kube-controller-manager", ("system:authenticated",))
 KUBE_PROXY = UserInfo("system:kube-proxy", ("system:authenticated",))
+INGRESS_CONTROLLER = UserInfo("system:serviceaccount:ingress-nginx:ingress-nginx",
+                              ("system:serviceaccounts", "system:serviceaccounts:ingress-nginx",
+                               "system:authenticated"))
 
 
 def node_user(node: str) -> UserInfo:
@@ -145,6 +149,14 @@ def bootstrap_policy() -> list[dict[str, Any]]:
             _rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"]),
             _rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"]),
         ]),
+        # the ingress-nginx chart's ClusterRole, trimmed to what our Ingress controller reads and writes
+        crole("ingress-nginx", [
+            _rule(["get", "list", "watch"], [""], ["services", "endpoints", "pods"]),
+            _rule(["create", "patch"], [""], ["events"]),
+            _rule(["get", "list", "watch"], ["networking.k8s.io"], ["ingresses", "ingressclasses"]),
+            _rule(["update"], ["networking.k8s.io"], ["ingresses/status"]),
+            _rule(["list", "watch", "get"], ["discovery.k8s.io"], ["endpointslices"]),
+        ]),
         crole("system:basic-user", [
             _rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
         ]),
@@ -155,6 +167,8 @@ def bootstrap_policy() -> list[dict[str, Any]]:
         binding("system:node", "system:node", "Group", "system:nodes"),
         binding("system:node-proxier", "system:node-proxier", "User", "system:kube-proxy"),
         binding("system:basic-user", "system:basic-user", "Group", "system:authenticated"),
+        {**binding("ingress-nginx", "ingress-nginx", "ServiceAccount", "ingress-nginx"),
+         "subjects": [{"kind": "ServiceAccount", "name": "ingress-nginx", "namespace": "ingress-nginx"}]},
     ]
 
 

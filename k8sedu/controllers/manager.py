@@ -12,7 +12,10 @@ listed and watched once for all of them, as in the real controller-manager::
     ├── "nodelifecycle"               NodeLifecycleController
     ├── "taint-eviction-controller"   TaintEvictionController
     ├── "endpoints"                   EndpointsController
-    └── "endpointslice"               EndpointSliceController
+    ├── "endpointslice"               EndpointSliceController
+    ├── "persistentvolume-binder"     PersistentVolumeController (binds, provisions, reclaims)
+    ├── "serviceaccount"              ServiceAccountsController (a "default" in every namespace)
+    └── "resourcequota"               ResourceQuotaController (ResourceQuota status.used)
 
 ``start()`` starts the informers, waits until every cache is filled, then starts the workers.
 The controllers speak to the apiserver as the user ``system:kube-controller-manager``.
@@ -42,7 +45,10 @@ from .nodelifecycle import (
     NODE_STARTUP_GRACE_PERIOD,
     NodeLifecycleController,
 )
+from .persistentvolume import PersistentVolumeController, VolumeDeleter
 from .replicaset import ReplicaSetController
+from .resourcequota import ResourceQuotaController
+from .serviceaccount import ServiceAccountsController
 from .statefulset import StatefulSetController
 from .tainteviction import TaintEvictionController
 
@@ -61,6 +67,9 @@ class ControllerManagerOptions:
     node_startup_grace_period: float = NODE_STARTUP_GRACE_PERIOD
     node_eviction_rate: float = EVICTION_LIMITER_QPS
     controllers: tuple[str, ...] = ("*",)  # --controllers: "*" or names; "-name" disables one
+    # not a flag: the provisioner's seam to the engine, removes a reclaimed PV's engine volume
+    # (the Cluster passes ``runtime.remove_volume``; upstream: the volume plugin's Deleter)
+    volume_deleter: VolumeDeleter | None = None
 
 
 def _node_lifecycle(client: Client, informers: InformerFactory, clock: Clock,
@@ -89,6 +98,9 @@ CONTROLLERS: dict[str, Factory] = {
     "ttl-after-finished": lambda c, f, k, o: TTLAfterFinishedController(c, f, k),
     "endpoints": lambda c, f, k, o: EndpointsController(c, f, k),
     "endpointslice": lambda c, f, k, o: EndpointSliceController(c, f, k),
+    "serviceaccount": lambda c, f, k, o: ServiceAccountsController(c, f, k),
+    "resourcequota": lambda c, f, k, o: ResourceQuotaController(c, f, k),
+    "persistentvolume-binder": lambda c, f, k, o: PersistentVolumeController(c, f, k, deleter=o.volume_deleter),
 }
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from k8sedu.api.quantity import format_quantity
 from k8sedu.clock import parse_rfc3339, rfc3339
 
 __all__ = [
@@ -712,6 +713,19 @@ def _created_at(obj: dict[str, Any]) -> str:
     return rfc3339(t) if t is not None else "0001-01-01T00:00:00Z"
 
 
+def _quota_row(quota: dict[str, Any], now: float) -> list[Any]:
+    """upstream's printResourceQuota: ``pods: 1/2, requests.cpu: 500m/2`` (used/hard by name);
+    the ``limits.*`` resources in their own column."""
+    status = quota.get("status") or {}
+    used, hard = status.get("used") or {}, status.get("hard") or {}
+    request: list[str] = []
+    limit: list[str] = []
+    for name in sorted((quota.get("spec") or {}).get("hard") or {}):
+        cell = f"{name}: {format_quantity(used.get(name, 0))}/{format_quantity(hard.get(name, 0))}"
+        (limit if name.split(".")[0] == "limits" and "." in name else request).append(cell)
+    return [_name(quota), _age(quota, now), ", ".join(request), ", ".join(limit)]
+
+
 def _role_row(role: dict[str, Any], now: float) -> list[Any]:
     return [_name(role), _created_at(role)]
 
@@ -840,6 +854,8 @@ _PRINTERS: dict[str, tuple[list[Column], RowFn]] = {
     "secrets": ([_NAME, Column("Type"), Column("Data", "integer"), _AGE], _secret_row),
     "serviceaccounts": ([_NAME, Column("Secrets", "integer"), _AGE], _serviceaccount_row),
     "leases": ([_NAME, Column("Holder"), _AGE], _lease_row),
+    "resourcequotas": ([_NAME, _AGE, Column("Request"), Column("Limit")], _quota_row),
+    "limitranges": ([_NAME, Column("Created At", "date")], _role_row),
     "roles": ([_NAME, Column("Created At", "date")], _role_row),
     "clusterroles": ([_NAME, Column("Created At", "date")], _role_row),
     "rolebindings": ([_NAME, Column("Role"), _AGE, *_wide("Users", "Groups", "ServiceAccounts")], _binding_row),

@@ -21,6 +21,7 @@ then reports ``CreateContainerConfigError``.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import math
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..api.quantity import cpu_millis, memory_bytes, parse_quantity
+from ..api.servicedns import dns_search, hosts_entries
 from ..runtime.base import ContainerConfig, PortMapping, SandboxConfig
 
 __all__ = [
@@ -37,6 +39,8 @@ __all__ = [
     "expand",
     "ports_of",
     "sandbox_config",
+    "service_address",
+    "with_service_names",
     "service_env",
     "make_env",
     "container_config",
@@ -96,6 +100,34 @@ def sandbox_config(pod: dict[str, Any], node_name: str, attempt: int = 0) -> San
         labels=dict(md.get("labels") or {}),
         attempt=attempt,
     )
+
+
+def service_address(runtime: Any) -> Callable[[dict[str, Any]], str]:
+    """What a Service name resolves to in the Pods of *runtime*: the address where Pods reach the
+    host's kube-proxy when the runtime has one (Docker: ``service_addresses()``), else the
+    ClusterIP itself (the simulated runtime routes it to kube-proxy)."""
+    addresses = getattr(runtime, "service_addresses", None)
+    if callable(addresses):
+        pod_side = str(addresses()[0])
+        return lambda _svc: pod_side
+    return lambda svc: str((svc.get("spec") or {}).get("clusterIP") or "")
+
+
+def with_service_names(cfg: SandboxConfig, pod: dict[str, Any], services: list[dict[str, Any]],
+                       address: Callable[[dict[str, Any]], str]) -> SandboxConfig:
+    """The sandbox *cfg* with the names of *services* in its ``/etc/hosts`` and upstream's
+    ClusterFirst search path (``dnsPolicy`` ClusterFirst, the default; the other policies get
+    neither). ``address(svc)`` is the IP a name resolves to. There is no cluster DNS here (see
+    :mod:`k8sedu.api.servicedns`): the ClusterIP is virtual, so on Docker the names point at the
+    host's kube-proxy instead, and only Services that exist now get a name."""
+    spec = pod.get("spec") or {}
+    if (spec.get("dnsPolicy") or "ClusterFirst") not in ("ClusterFirst", "ClusterFirstWithHostNet"):
+        return cfg
+    ns = pod["metadata"].get("namespace", "default")
+    searches = dns_search(ns) + [s for s in (spec.get("dnsConfig") or {}).get("searches") or []
+                                 if isinstance(s, str)]
+    hosts = {**hosts_entries(services, ns, address), **(cfg.extra_hosts or {})}
+    return dataclasses.replace(cfg, dns_search=searches[:32], extra_hosts=hosts or None)
 
 
 def _env_name(service: str) -> str:
@@ -207,7 +239,11 @@ def make_env(
     namespace = pod.get("metadata", {}).get("namespace", "default")
     spec = pod.get("spec", {})
     env: dict[str, str] = {}
-    if spec.get("enableServiceLinks", True) is not False and services:
+    if spec.get("enableServiceLinks", True) is False:
+        # upstream keeps the master Service's variables (KUBERNETES_SERVICE_HOST…) regardless
+        services = [s for s in services or [] if s["metadata"].get("namespace") == "default"
+                    and s["metadata"].get("name") == "kubernetes"]
+    if services:
         env.update(service_env(services))
     svc_env = dict(env)
     for src in container.get("envFrom") or []:

@@ -42,6 +42,8 @@ from .config import (
     container_config,
     container_hash,
     sandbox_config,
+    service_address,
+    with_service_names,
 )
 from .podstatus import PodView, generate_pod_status, should_restart
 from .volumes import VolumeError
@@ -242,7 +244,8 @@ class PodSyncer:
     def _create_sandbox(self, rec: PodRecord, attempt: int) -> bool:
         pod = rec.pod
         md = pod["metadata"]
-        cfg = sandbox_config(pod, self.k.node_name, attempt)
+        cfg = with_service_names(sandbox_config(pod, self.k.node_name, attempt), pod,
+                                 self.k.service_informer.list(), service_address(self.k.runtime))
         name = sandbox_name(md["name"], md.get("namespace", "default"), md["uid"], attempt)
         self._flow(f"create sandbox (pause) {name}", pod,
                    "kubelet 先创建 pause 容器（Pod 沙箱），持有 Pod 的网络命名空间；"

@@ -9,6 +9,9 @@ each container then gets a :class:`~k8sedu.runtime.base.Mount` per ``volumeMount
     emptyDir             an engine volume per Pod and volume (a Docker volume; a shared dict in the
                          simulated runtime), shared by the Pod's containers, removed with the Pod
     hostPath             the machine's own folder, bind-mounted
+    persistentVolumeClaim  claim → its bound PersistentVolume → the engine volume named by the PV's CSI
+                         ``volumeHandle`` (our provisioner ``k8sedu.io/docker-volume``) or the PV's
+                         hostPath; kept when the Pod goes, so the next Pod of the claim finds the files
 
 ConfigMap and Secret files are written as upstream's ``AtomicWriter`` does, so that a container never
 sees half an update::
@@ -35,8 +38,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..api import storage
 from ..runtime.base import Mount
 from .config import Lookup
+from .projected import projected_payload
 
 __all__ = ["VolumeError", "VolumeManager", "PLUGINS", "empty_dir_volume"]
 
@@ -44,7 +49,8 @@ log = logging.getLogger(__name__)
 
 #: the folder name of each volume plugin, as under /var/lib/kubelet/pods/<uid>/volumes/
 PLUGINS = {"configMap": "kubernetes.io~configmap", "secret": "kubernetes.io~secret",
-           "emptyDir": "kubernetes.io~empty-dir", "hostPath": "kubernetes.io~host-path"}
+           "emptyDir": "kubernetes.io~empty-dir", "hostPath": "kubernetes.io~host-path",
+           "projected": "kubernetes.io~projected"}
 DATA_DIR = "..data"
 
 
@@ -170,6 +176,12 @@ class VolumeManager:
                 payload = _payload(kind, obj, source, name)
                 if write_atomic(self.pod_dir(md["uid"]) / PLUGINS[kind] / name, payload):
                     changed.append(name)
+            if isinstance(vol.get("persistentVolumeClaim"), dict):
+                self._claim_volume(namespace, vol)
+            if isinstance(vol.get("projected"), dict):  # the ServiceAccount token volume (projected.py)
+                if write_atomic(self.pod_dir(md["uid"]) / PLUGINS["projected"] / name,
+                                projected_payload(pod, vol["projected"], self.lookup)):
+                    changed.append(name)
             host = vol.get("hostPath")
             if isinstance(host, dict):
                 path, type_ = host.get("path", ""), host.get("type", "")
@@ -217,7 +229,42 @@ class VolumeManager:
                 out.append(Mount(path, host_path=os.path.join(base, sub) if sub else base, read_only=read_only))
             elif "emptyDir" in vol:
                 out.append(Mount(path, volume=empty_dir_volume(md["uid"], vol["name"]), read_only=read_only))
+            elif "projected" in vol:
+                folder = self.pod_dir(md["uid"]) / PLUGINS["projected"] / vol["name"]
+                source = str(folder)
+                if sub:
+                    source = self._subpath(md["uid"], vol["name"], container.get("name", ""), index, folder / sub)
+                out.append(Mount(path, host_path=source, read_only=True))
+            elif "persistentVolumeClaim" in vol:
+                pv = self._claim_volume(md.get("namespace", "default"), vol)
+                read_only = read_only or bool((vol.get("persistentVolumeClaim") or {}).get("readOnly"))
+                engine = storage.engine_volume(pv)
+                if engine is not None:
+                    out.append(Mount(path, volume=engine, read_only=read_only))
+                else:
+                    base = ((pv.get("spec") or {}).get("hostPath") or {}).get("path", "")
+                    out.append(Mount(path, host_path=os.path.join(base, sub) if sub else base, read_only=read_only))
         return out
+
+    def _claim_volume(self, namespace: str, vol: dict[str, Any]) -> dict[str, Any]:
+        """The PersistentVolume bound to the volume's claim; :class:`VolumeError` while there is none."""
+        claim = (vol.get("persistentVolumeClaim") or {}).get("claimName", "")
+        pvc = self.lookup("persistentvolumeclaims", namespace, claim)
+        if pvc is None:
+            raise VolumeError(f"error processing PVC {namespace}/{claim}: failed to fetch PVC from API server: "
+                              f'persistentvolumeclaims "{claim}" not found')
+        volume_name = (pvc.get("spec") or {}).get("volumeName") or ""
+        if not volume_name or (pvc.get("status") or {}).get("phase") != "Bound":
+            raise VolumeError(f"error processing PVC {namespace}/{claim}: PVC is not bound")
+        pv = self.lookup("persistentvolumes", "", volume_name)
+        if pv is None:
+            raise VolumeError(f"error processing PVC {namespace}/{claim}: failed to fetch PV {volume_name} "
+                              f'from API server: persistentvolumes "{volume_name}" not found')
+        spec = pv.get("spec") or {}
+        if storage.engine_volume(pv) is None and not isinstance(spec.get("hostPath"), dict):
+            raise VolumeError(f'MountVolume.SetUp failed for volume "{volume_name}" : '
+                              "no volume plugin matched")
+        return pv
 
     def _subpath(self, uid: str, volume: str, container: str, index: int, source: Path) -> str:
         """A subPath of a ConfigMap/Secret volume is a copy of this version's file (upstream binds it

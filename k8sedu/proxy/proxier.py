@@ -19,6 +19,15 @@ on 127.0.0.1, which the kubelet writes in the Pod's annotation ``k8sedu.io/publi
 (``{"80/TCP": 49153}``). To read it, this kube-proxy also watches Pods; the real one does not need
 to, because the kernel routes to Pod IPs directly. A Pod port that is not published (not declared
 in ``containerPorts``) cannot be reached from the host and is left out.
+
+Inside Pods (``wget -qO- http://web``): the ClusterIP is virtual here, so ``set_pod_address(host)``
+makes this kube-proxy also listen, for each Service port number, on *host* (the cluster's Docker
+network gateway, which every container can reach) on that same port; the Pod's ``/etc/hosts``
+maps the Service names to it (see :mod:`k8sedu.api.servicedns`). Two Services with the same port
+share one such listener: a connection goes to the Service its HTTP ``Host:`` header names (as the
+client Pod's search path completes it), else to the one in the client Pod's namespace (found from
+its source IP), the first by name if several. ``route(host, port)`` does the same naming for the
+simulated runtime's ``wget``.
 """
 
 from __future__ import annotations
@@ -26,9 +35,11 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import re
 import threading
 from typing import Any
 
+from ..api.servicedns import resolve as resolve_name
 from ..client import Client, InformerFactory
 from ..clock import Clock
 from .relay import RelayLoop
@@ -54,6 +65,13 @@ Key = tuple[str, str, int]
 
 _MODE_ZH = {"iptables": "iptables 模式：规则 {rule}（共 {n} 条）按概率 1/{left} 命中",
             "ipvs": "ipvs 模式：轮询（rr）轮到第 {pos} 个"}
+
+
+_HOST_HEADER = re.compile(rb"\r\nhost:[ \t]*([^\r\n:]+)", re.IGNORECASE)
+
+
+def _has_ip(sp: ServicePort) -> bool:
+    return bool(sp.cluster_ip) and sp.cluster_ip != "None"
 
 
 def published_ports(pod: Obj | None) -> dict[str, int]:
@@ -91,6 +109,9 @@ class KubeProxy:
         self._table: dict[Key, ServicePort] = {}
         self._ports: dict[Key, int] = {}  # service port → local listener port
         self._node_ports: dict[Key, int] = {}
+        self._pod_host = ""  # where Pods reach Services (set_pod_address); "" = not at all
+        self._pod_ports: set[int] = set()  # Service port numbers listened on at _pod_host
+        self._pod_port_failed: set[int] = set()  # ports that could not be bound (warned once)
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._generation = 0  # bumped by every change seen; synced when the sync after it ran
@@ -125,6 +146,12 @@ class KubeProxy:
             self._flow_thread.join(timeout=5)
         self.relay.stop()
         self._started = False
+
+    def set_pod_address(self, host: str) -> None:
+        """Also listen on *host* at each Service's port, for connections from inside Pods."""
+        with self._lock:
+            self._pod_host = host
+        self._changed(None)
 
     # -- what the notebook asks ------------------------------------------------------------
     def port_for(self, namespace: str, name: str, port: int | str | None = None) -> int | None:
@@ -272,8 +299,85 @@ class KubeProxy:
                     else:
                         with self._lock:
                             self._node_ports[key] = sp.node_port
+        self._sync_pod_listeners(table)
+
+    def _sync_pod_listeners(self, table: dict[Key, ServicePort]) -> None:
+        with self._lock:
+            host, have = self._pod_host, set(self._pod_ports)
+        wanted = {k[2] for k, sp in table.items() if _has_ip(sp)} if host else set()
+        for port in have - wanted:
+            self.relay.close(("pod", port))
+            with self._lock:
+                self._pod_ports.discard(port)
+        for port in sorted(wanted - have):
+            try:
+                self.relay.listen(("pod", port), self._picker(("", "", port), "clusterIP"), port, host,
+                                  peek=self._pod_picker(port))
+            except OSError as e:
+                if port not in self._pod_port_failed:
+                    self._pod_port_failed.add(port)
+                    log.warning("kube-proxy: cannot listen on %s:%d for Pods (%s)", host, port, e)
+                continue
+            with self._lock:
+                self._pod_ports.add(port)
+
+    # -- names: which Service a connection from a Pod means ------------------------------------
+    def _namespace_of_ip(self, ip: str) -> str | None:
+        for pod in self.pods.list():
+            if (pod.get("status") or {}).get("podIP") == ip:
+                return str(pod["metadata"].get("namespace", "default"))
+        return None
+
+    def service_for_client(self, client_ip: str, port: int) -> Key | None:
+        """The Service port a Pod at *client_ip* reaches on the shared Pod listener of *port*."""
+        candidates = sorted(k for k, sp in self._table.items() if k[2] == port and _has_ip(sp))
+        if len(candidates) > 1:
+            ns = self._namespace_of_ip(client_ip)
+            candidates = [k for k in candidates if k[0] == ns] or candidates
+        return candidates[0] if candidates else None
+
+    def resolve(self, host: str, port: int, namespace: str = "default") -> Key | None:
+        """The Service port *host*:*port* names: a ClusterIP, or a name as the ClusterFirst search
+        path of a Pod in *namespace* completes it. A short name not found in *namespace* is looked up
+        in every namespace, and used when exactly one has it."""
+        table = self._table
+        for key, sp in table.items():
+            if key[2] == port and sp.cluster_ip == host and _has_ip(sp):
+                return key
+        found = resolve_name(host, namespace, lambda ns, n: (ns, n, port) in table)
+        if found is not None:
+            return (found[0], found[1], port)
+        if "." not in host:
+            others = [k for k in table if k[1] == host.lower() and k[2] == port]
+            if len(others) == 1:
+                return others[0]
+        return None
+
+    def route(self, host: str, port: int) -> tuple[str, int] | None:
+        """Where the simulated runtime sends ``wget http://<host>:<port>`` from a container:
+        kube-proxy's listener for the Service it names (its namespace unknown: ``default`` first)."""
+        key = self.resolve(host, port)
+        with self._lock:
+            local = self._ports.get(key) if key is not None else None
+        return ("127.0.0.1", local) if local else None
 
     # -- the data path -----------------------------------------------------------------------
+    def _pod_picker(self, port: int) -> Any:
+        def pick(client: tuple[str, int], head: bytes) -> tuple[list[int], Any]:
+            key = None
+            m = _HOST_HEADER.search(head)
+            if m:
+                ns = self._namespace_of_ip(client[0]) or "default"
+                key = self.resolve(m.group(1).decode("latin-1"), port, ns)
+            if key is None:
+                key = self.service_for_client(client[0], port)
+            if key is None:
+                return [], lambda _p: None
+            picked: tuple[list[int], Any] = self._picker(key, "clusterIP")(client)
+            return picked
+
+        return pick
+
     def _picker(self, key: Key, via: str) -> Any:
         def pick(client: tuple[str, int]) -> tuple[list[int], Any]:
             sp = self._table.get(key)

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["RelayLoop", "Pick"]
+__all__ = ["RelayLoop", "Pick", "PeekPick"]
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,12 @@ log = logging.getLogger(__name__)
 #: in order, and a callback told which one answered (or None when none did); [] refuses it
 Pick = Callable[[tuple[str, int]], tuple[list[int], Callable[[int | None], None]]]
 
+#: like Pick, also given the first bytes the client sent (see _PeekingClient)
+PeekPick = Callable[[tuple[str, int], bytes], tuple[list[int], Callable[[int | None], None]]]
+
 _CONNECT_TIMEOUT = 2.0
+_PEEK_TIMEOUT = 0.2  # real seconds a shared listener waits for the request head
+_PEEK_BYTES = 8192
 
 
 class _Side(asyncio.Protocol):
@@ -105,8 +110,10 @@ class _Client(_Side):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
+        self._start(transport.get_extra_info("peername") or ("127.0.0.1", 0))
+
+    def _start(self, peername: tuple[Any, ...]) -> None:
         assert self.transport is not None
-        peername = transport.get_extra_info("peername") or ("127.0.0.1", 0)
         try:
             ports, done = self.pick((peername[0], peername[1]))
         except Exception:
@@ -144,6 +151,53 @@ class _Client(_Side):
             self.transport.abort()
 
 
+class _PeekingClient(_Client):
+    """A client on a listener several Services share: the endpoint is chosen from the first bytes
+    (an HTTP request names its Service in ``Host:``), once the request head has come, the client
+    half-closed, or ``_PEEK_TIMEOUT`` passed (a protocol where the server speaks first)."""
+
+    def __init__(self, relay: RelayLoop, peek_pick: PeekPick) -> None:
+        super().__init__(relay, lambda _client: ([], lambda _p: None))
+        self.peek_pick = peek_pick
+        self.decided = False
+        self.peername: tuple[Any, ...] = ("127.0.0.1", 0)
+        self.timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        _Side.connection_made(self, transport)
+        self.peername = transport.get_extra_info("peername") or ("127.0.0.1", 0)
+        self.timer = asyncio.get_running_loop().call_later(_PEEK_TIMEOUT, self._decide)
+
+    def data_received(self, data: bytes) -> None:
+        if self.decided:
+            super().data_received(data)
+            return
+        self.pending.append(data)
+        head = b"".join(self.pending)
+        if b"\r\n\r\n" in head or len(head) >= _PEEK_BYTES:
+            self._decide()
+
+    def eof_received(self) -> bool:
+        keep = super().eof_received()
+        self._decide()
+        return keep
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        super().connection_lost(exc)
+
+    def _decide(self) -> None:
+        if self.decided or self.closed:
+            return
+        self.decided = True
+        if self.timer is not None:
+            self.timer.cancel()
+        head = b"".join(self.pending)
+        self.pick = lambda client: self.peek_pick(client, head)
+        self._start(self.peername)
+
+
 class RelayLoop:
     """One event loop thread that owns every listener; listeners are added and removed from any
     thread."""
@@ -164,15 +218,17 @@ class RelayLoop:
             self._thread.start()
             self._started = True
 
-    def listen(self, key: Any, pick: Pick, port: int = 0) -> int:
-        """Listen on 127.0.0.1:*port* (0: any free one) under *key*; returns the port.
+    def listen(self, key: Any, pick: Pick, port: int = 0, host: str = "127.0.0.1",
+               peek: PeekPick | None = None) -> int:
+        """Listen on *host*:*port* (0: any free one) under *key*; returns the port. With *peek*,
+        each connection is routed by ``peek(client, first bytes)`` instead of *pick*.
 
         Raises OSError when the port is taken.
         """
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(("127.0.0.1", port))
+            sock.bind((host, port))
             sock.listen(512)
             sock.setblocking(False)
         except OSError:
@@ -181,7 +237,9 @@ class RelayLoop:
         bound = int(sock.getsockname()[1])
 
         async def serve() -> None:
-            server = await self.loop.create_server(lambda: _Client(self, pick), sock=sock)
+            server = await self.loop.create_server(
+                (lambda: _PeekingClient(self, peek)) if peek is not None else (lambda: _Client(self, pick)),
+                sock=sock)
             self._servers[key] = server
 
         asyncio.run_coroutine_threadsafe(serve(), self.loop).result(timeout=5)
