@@ -78,6 +78,7 @@ class PersistentVolumeController(Controller):
                  deleter: VolumeDeleter | None = None) -> None:
         super().__init__(client, informers, clock)
         self.deleter = deleter
+        self._reclaimed: set[str] = set()  # uids of PVs whose engine volume was deleted (worker-only)
         # the provisioner's own events, as an external provisioner signs them
         self.provisioner_recorder = EventRecorder(client, storage.PROVISIONER)
         self.pvc_informer = self.informers.informer("persistentvolumeclaims")
@@ -309,12 +310,15 @@ class PersistentVolumeController(Controller):
             self._volume_phase(pv, "Failed", message)
             self.recorder.warning(pv, "VolumeFailedDelete", message)
             return
-        if self.deleter is not None:
+        uid = pv["metadata"].get("uid", name)
+        if self.deleter is not None and uid not in self._reclaimed:
             try:
                 self.deleter(engine)
             except Exception as err:  # the engine refused (a container still uses it?): retry later
                 self.recorder.warning(pv, "VolumeFailedDelete", str(err))
                 raise
+            # a reconcile from a stale cache may come back here before the PV is gone: once is enough
+            self._reclaimed.add(uid)
         try:
             self.client.delete("persistentvolumes", name)
         except NotFound:
