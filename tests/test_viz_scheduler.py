@@ -58,7 +58,7 @@ def bars(v: SchedulerView) -> dict[str, go.Bar]:
 def table_cells(v: SchedulerView) -> list[list[str]]:
     table = v.filter_fig.data[0]
     assert table.type == "table"
-    return [list(col) for col in table.cells.values]
+    return [[cell.replace("\u00a0", " ") for cell in col] for col in table.cells.values]  # no-break spaces
 
 
 def test_snapshot_and_render_from_a_handmade_trace() -> None:
@@ -80,11 +80,11 @@ def test_snapshot_and_render_from_a_handmade_trace() -> None:
     assert list(totals.x) == [362, 350] and "总分 362" in totals.text[0] and "选中" in totals.text[0]
     assert "选中" not in totals.text[1]
     assert "<b>★ node-2</b>" in v.score_fig.layout.yaxis.ticktext
-    cells = table_cells(v)
-    assert cells[0] == ["node-1", "★ node-2", "node-3"]
-    assert cells[2][0] == "✗ Insufficient cpu" and cells[2][1] == "✓"
-    assert cells[-1] == ["不可用", "可用", "可用"]
-    assert "资源适配<br>NodeResourcesFit" in v.filter_fig.data[0].header.values[2]
+    cells = table_cells(v)  # one row per plugin, one column per node
+    assert list(v.filter_fig.data[0].header.values[1:]) == ["node-1", "node-2（选中）", "node-3"]
+    assert cells[0][1] == "资源适配 NodeResourcesFit"
+    assert cells[1][1] == "✗ Insufficient cpu" and cells[2][1] == "✓"
+    assert [col[-1] for col in cells[1:]] == ["不可用", "可用", "可用"]
     assert "选中节点 <b>node-2</b>（总分 362）" in v.header.value and "真实决策" in v.header.value
     assert v.message.value == ""
     assert v.score_fig.layout.font.family == FONT_FAMILY and "Noto Sans CJK SC" in FONT_FAMILY

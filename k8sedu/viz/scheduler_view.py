@@ -271,8 +271,8 @@ class SchedulerView:
                                             name="总分", showlegend=False, hoverinfo="skip"))
         self._totals_trace = self.score_fig.data[0]
         for fig in (self.filter_fig, self.score_fig):
-            fig.update_layout(font={"family": t.family, "size": t.font}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                              paper_bgcolor="white", plot_bgcolor="white")
+            fig.update_layout(font={"family": t.family, "size": t.font}, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+                              paper_bgcolor="white", plot_bgcolor="white", width=1100 if t.presenter else 900)
         self.score_fig.update_layout(barmode="stack", yaxis={"autorange": "reversed", "automargin": True},
                                      xaxis={"title": {"text": "加权得分（归一化分 × 权重）"}, "rangemode": "tozero"},
                                      legend={"orientation": "h", "y": -0.25, "yanchor": "top"})
@@ -479,20 +479,21 @@ class SchedulerView:
         self.renders += 1
         self._ensure_bars(len(snapshot.score_plugins))
         header, cells, fills = _filter_table(snapshot)
-        height_table = t.row_height * (len(snapshot.nodes) + 3) + 60
+        height_table = t.row_height * (len(snapshot.filter_plugins) + 3) + 90
         with self.filter_fig.batch_update():
             table = self.filter_fig.data[0]
             table.header.values = header
             table.header.fill.color = HEADER
             table.header.font = {"color": "white", "size": t.font, "family": t.family}
-            table.header.height = t.row_height * 2
+            table.header.height = t.row_height
+            table.columnwidth = [2.4] + [1.6] * len(snapshot.nodes)
             table.cells.values = cells
             table.cells.fill.color = fills
             table.cells.font = {"size": t.font, "family": t.family}
             table.cells.height = t.row_height
             table.cells.align = "left"
-            self.filter_fig.layout.title = {"text": "预选（Filter）：✓ 通过　✗ 不通过（原因）　跳过 = 与此 Pod 无关"
-                                                    "　— = 未运行（前一个插件已淘汰该节点）",
+            self.filter_fig.layout.title = {"text": "预选（Filter）：✓ 通过　✗ 不通过（原因）<br>"
+                                                    "<sup>跳过 = 与此 Pod 无关　— = 未运行（前一个插件已淘汰该节点）</sup>",
                                             "font": {"size": t.title}}
             self.filter_fig.layout.font.size = t.font
             self.filter_fig.layout.height = height_table
@@ -557,15 +558,23 @@ def _key(pod: Mapping[str, Any]) -> str:
 
 
 def _filter_table(s: SchedulerSnapshot) -> tuple[list[str], list[list[str]], list[list[str]]]:
-    header = ["<b>节点</b>", *[f"<b>{plugin_label(p)}</b>" for p in s.filter_plugins], "<b>结论</b>"]
-    cells: list[list[str]] = [[f"★ {n.node}" if n.node == s.chosen else n.node for n in s.nodes]]
-    fills: list[list[str]] = [["white"] * len(s.nodes)]
-    for i in range(len(s.filter_plugins)):
-        cells.append([n.filters[i].text for n in s.nodes])
-        fills.append([n.filters[i].colour for n in s.nodes])
-    cells.append(["可用" if n.feasible else "不可用" for n in s.nodes])
-    fills.append([PASS if n.feasible else FAIL for n in s.nodes])
-    return header, cells, fills
+    """One row per Filter plugin (its Chinese and English names fit a wide first column), one
+    column per node, and a last row with the verdict."""
+    # no <b>: plotly.js draws bold table text half a line too high, out of its cell
+    header = ["插件（plugin）", *[f"{n.node}（选中）" if n.node == s.chosen else n.node for n in s.nodes]]
+    cells: list[list[str]] = [[plugin_label(p, sep=" ") for p in s.filter_plugins] + ["结论"]]
+    fills: list[list[str]] = [["white"] * (len(s.filter_plugins) + 1)]
+    for n in s.nodes:
+        cells.append([f.text for f in n.filters] + ["可用" if n.feasible else "不可用"])
+        fills.append([f.colour for f in n.filters] + [PASS if n.feasible else FAIL])
+    # plotly.js tables wrap text at spaces and then misplace the wrapped lines (they vanish from
+    # the cell), so every space is a no-break space: one line per cell, as a table should read
+    cells = [[_nbsp(text) for text in column] for column in cells]
+    return [_nbsp(h) for h in header], cells, fills
+
+
+def _nbsp(text: str) -> str:
+    return text.replace(" ", "\u00a0")
 
 
 def _hover(c: ScoreCell, plugin: str) -> str:
