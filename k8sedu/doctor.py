@@ -198,6 +198,16 @@ def check_kubectl() -> Check:
     return Check(OK, f"{zh}可用", f"{en} found", detail=f"{version} {path}")
 
 
+def check_openssl() -> Check:
+    """``k8sedu serve`` speaks HTTPS (kubectl sends no token over http); openssl makes its certificate."""
+    zh, en = "openssl（k8sedu serve 的证书）", "openssl (k8sedu serve's certificate)"
+    path = shutil.which("openssl")
+    if path is None:
+        return Check(FAIL, f"{zh}未找到", f"{en} not found",
+                     fix="sudo apt-get install openssl（或系统的包管理器 / or your package manager）")
+    return Check(OK, f"{zh}可用", f"{en} found", detail=path)
+
+
 def run_checks() -> list[Check]:
     docker = docker_status()
     checks: list[Callable[[], Check]] = [
@@ -207,6 +217,7 @@ def run_checks() -> list[Check]:
         lambda: check_images(docker[0]),
         check_fonts,
         check_kubectl,
+        check_openssl,
     ]
     return [check() for check in checks]
 

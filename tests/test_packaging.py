@@ -237,6 +237,16 @@ def test_doctor_without_docker_explains_and_still_passes(monkeypatch: pytest.Mon
     assert strict == 1
 
 
+def test_doctor_says_when_openssl_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_which = doctor.shutil.which
+    monkeypatch.setattr(doctor.shutil, "which", lambda name: None if name == "openssl" else real_which(name))
+    code, out = _doctor(monkeypatch, (True, "Docker 28"))
+    assert "✗ openssl（k8sedu serve 的证书）未找到 / openssl (k8sedu serve's certificate) not found" in out
+    assert "apt-get install openssl" in out
+    strict, _ = _doctor(monkeypatch, (True, "Docker 28"), strict=True)
+    assert strict == 1
+
+
 def test_doctor_suggests_docker_desktop_on_a_mac(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "darwin")
     _, out = _doctor(monkeypatch, (False, "connection refused"))
