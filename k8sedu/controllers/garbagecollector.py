@@ -168,8 +168,18 @@ class GarbageCollector(Controller):
             elif _deleting_with(obj, FOREGROUND):
                 self._process_deleting_dependents(ident, obj)
             return  # being deleted and not waiting for us: nothing to do
+        if not _refs(obj):
+            return
+        # Judge the object as it is now, not as the cache last saw it (upstream's attemptToDeleteItem
+        # reads it live too): an orphaning owner may have just removed its reference, and the
+        # cache may not have heard yet while the owner itself is already gone.
+        kind = kinds.for_resource(ident[0])
+        live = self.client.get_or_none(ident[0], ident[2], ident[1] or None if kind.namespaced else None)
+        if live is None or live["metadata"].get("uid") != md.get("uid"):
+            return
+        obj, md = live, live["metadata"]
         refs = _refs(obj)
-        if not refs:
+        if not refs or md.get("deletionTimestamp"):
             return
         solid, dangling, waiting = self._classify(obj, refs)
         if solid:
@@ -244,12 +254,13 @@ class GarbageCollector(Controller):
     def _delete(self, ident: Ident, obj: Obj, policy: str) -> None:
         md = obj["metadata"]
         try:
+            # the resourceVersion we judged: if the object changed since, it is judged again
             self.client.delete(ident[0], md["name"], md.get("namespace"), propagation_policy=policy,
-                               preconditions={"uid": md.get("uid")})
+                               preconditions={"uid": md.get("uid"), "resourceVersion": md.get("resourceVersion")})
         except NotFound:
             pass
         except Conflict:
-            pass  # the uid changed: the object we judged is already gone
+            raise  # it changed since we judged it (or was recreated): the worker retries, judging anew
 
     def _remove_finalizer(self, ident: Ident, obj: Obj, finalizer: str) -> None:
         md = obj["metadata"]
