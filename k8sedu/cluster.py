@@ -408,7 +408,7 @@ class Cluster:
 
         Conditions: "Deleted", "Exists", a phase ("Running", "Succeeded", "Failed", "Pending"),
         "Scheduled", or any condition type in status.conditions ("Ready", "Available",
-        "Complete"…). For a Deployment, "Available" also waits for the rollout to finish: every
+        "Complete"…), optionally with the status it must have ("PodScheduled=False"). For a Deployment, "Available" also waits for the rollout to finish: every
         replica updated and available, as ``kubectl rollout status`` does. *timeout* is in real seconds.
         """
         kind, name = self._ref(ref)
@@ -563,5 +563,13 @@ def _condition_check(kind: str, condition: str) -> Any:
             )
 
         return rolled_out
+    if "=" in condition:  # "PodScheduled=False", as kubectl wait --for=condition=PodScheduled=false
+        ctype, _, want = condition.partition("=")
+
+        def condition_is(obj: dict[str, Any] | None) -> bool:
+            cond = get_condition(obj, ctype) if obj is not None else None
+            return cond is not None and str(cond.get("status", "")).lower() == want.lower()
+
+        return condition_is
     return lambda obj: obj is not None and has_condition(obj, condition)
 

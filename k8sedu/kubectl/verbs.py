@@ -14,6 +14,7 @@ Where the verbs live::
     apply.py       apply (the three-way merge) and create -f's loader
     rollout.py     rollout status|history|undo|restart|pause|resume
     nodes.py       cordon, uncordon, drain
+    taint.py       taint
     pods.py        logs, exec
     verbs.py       auth can-i, top, the command table, Kubectl
 """
@@ -27,7 +28,7 @@ from typing import Any
 from ..api import kinds
 from ..clock import Clock
 from ..errors import APIError, KubectlError
-from . import nodes, rollout
+from . import nodes, rollout, taint
 from .apply import run_apply
 from .args import Flag, Parsed, parse, positionals, split
 from .changing import (
@@ -282,6 +283,8 @@ def _commands() -> dict[str, Command]:
         "annotate": Command("annotate", _METADATA_FLAGS, cmd_annotate),
         "cordon": Command("cordon", node_flags, nodes.cmd_cordon),
         "uncordon": Command("uncordon", node_flags, nodes.cmd_uncordon),
+        "taint": Command("taint", (*node_flags, OUTPUT, Flag("overwrite", type="bool", default=False),
+                                   Flag("all", type="bool", default=False)), taint.cmd_taint),
         "drain": Command("drain", (*node_flags, Flag("ignore-daemonsets", type="bool", default=False),
                                    Flag("delete-emptydir-data", type="bool", default=False),
                                    Flag("delete-local-data", type="bool", default=False),
