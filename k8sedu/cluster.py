@@ -10,7 +10,8 @@
 
 Everything here goes through the apiserver as the admin user ``kubernetes-admin``, exactly like the
 real ``kubectl`` would: the facade never touches the store or a component directly, except to
-inject faults (``c.node("node-2").fail()``) and to read the scheduler's decision traces.
+inject faults (``c.node("node-2").fail()``), to read the scheduler's decision traces, and to read
+the store as ``etcdctl`` does (``c.etcdctl("get /registry/pods --prefix --keys-only")``).
 """
 
 from __future__ import annotations
@@ -491,6 +492,16 @@ class Cluster:
             rows.append((c.id[:12], image, c.state, c.name))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         return "\n".join("   ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+
+    def etcdctl(self, command: str) -> str:
+        """Read the store as ``etcdctl`` reads a real etcd: ``get`` (``--prefix``, ``--keys-only``,
+        ``--rev``, ``-w fields|json``), ``watch --rev`` (replays the history up to now),
+        ``endpoint status``, ``compaction``. See :mod:`k8sedu.store.etcdctl`."""
+        from .store import Etcdctl
+
+        if self.apiserver is None:
+            raise RuntimeError("the cluster is not running: call c.start() first")
+        return Etcdctl(self.apiserver.store).run(command)
 
     def url(self, ref: str, namespace: str = "default", timeout: float = 10.0) -> str:
         """``c.url("service/web")`` → ``"http://127.0.0.1:PORT"``: the Service through kube-proxy.

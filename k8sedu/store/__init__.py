@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from .etcdctl import Etcdctl, EtcdctlError
 from .mvcc import KeyValue, MemoryStore, StoreEvent, StoreWatch
 from .sqlite import SQLiteStore
 
 Store = MemoryStore
 
-__all__ = ["KeyValue", "MemoryStore", "SQLiteStore", "Store", "StoreEvent", "StoreWatch"]
+__all__ = ["Etcdctl", "EtcdctlError", "KeyValue", "MemoryStore", "SQLiteStore", "Store", "StoreEvent", "StoreWatch"]

@@ -117,6 +117,34 @@ class MemoryStore:
             kvs.sort(key=lambda kv: kv.key)
             return kvs, self.revision
 
+    def range_at(self, prefix: str, revision: int) -> list[KeyValue]:
+        """The live keys under *prefix* as they were at *revision* (etcd's ``get --rev``)."""
+        with self._lock:
+            if revision <= self.compacted_revision:
+                raise Compacted(revision, self.compacted_revision)
+            if revision > self.revision:
+                raise FutureRevision(revision, self.revision)
+            # start from now and undo, newest first, every change made after *revision*
+            state = {k: kv for k, kv in self._data.items() if k.startswith(prefix)}
+            for event in reversed(self._history):
+                if event.revision <= revision:
+                    break
+                key = event.kv.key
+                if not key.startswith(prefix):
+                    continue
+                if event.prev_kv is None:
+                    state.pop(key, None)
+                else:
+                    state[key] = event.prev_kv
+            return sorted(state.values(), key=lambda kv: kv.key)
+
+    def history(self, prefix: str, from_revision: int = 0) -> list[StoreEvent]:
+        """The changes under *prefix* still in the history, oldest first (what a watch replays)."""
+        with self._lock:
+            if from_revision and from_revision <= self.compacted_revision:
+                raise Compacted(from_revision, self.compacted_revision)
+            return [e for e in self._history if e.revision >= from_revision and e.kv.key.startswith(prefix)]
+
     def count(self, prefix: str) -> int:
         with self._lock:
             return sum(1 for k in self._data if k.startswith(prefix))
