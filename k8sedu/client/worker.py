@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Callable, Hashable
 
-from ..errors import Conflict
+from ..errors import APIError, Conflict
 from .workqueue import WorkQueue
 
 __all__ = ["Worker"]
@@ -57,6 +57,12 @@ class Worker:
                 self.reconcile(key)
             except Conflict:
                 self.queue.add_rate_limited(key)  # someone wrote first: read again and retry
+            except APIError as err:
+                # The apiserver refused (quota, admission, validation): the controller has already
+                # said so in an Event, as upstream does; one log line, no traceback, then retry.
+                log.info("%s: reconcile %s failed: %s", self.name, key, err)
+                if self.max_retries is None or self.queue.num_requeues(key) < self.max_retries:
+                    self.queue.add_rate_limited(key)
             except Exception:
                 if self.queue.shutting_down:
                     self.queue.done(key)

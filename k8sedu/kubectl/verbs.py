@@ -28,7 +28,7 @@ from typing import Any
 from ..api import kinds
 from ..clock import Clock
 from ..errors import APIError, KubectlError
-from . import nodes, rollout, taint
+from . import creators, nodes, rollout, taint
 from .apply import run_apply
 from .args import Flag, Parsed, parse, positionals, split
 from .changing import (
@@ -214,6 +214,49 @@ _METADATA_FLAGS = (
 )
 
 
+def _strings(name: str) -> Flag:
+    return Flag(name, type="strings", default=[])
+
+
+def _create_commands() -> dict[str, Command]:
+    """``create configmap|secret generic|serviceaccount|role|…``: see creators.py."""
+    sources = (_strings("from-literal"), _strings("from-file"), _strings("from-env-file"),
+               Flag("append-hash", type="bool", default=False))
+    rules = (_strings("verb"), _strings("resource"), _strings("resource-name"))
+    subjects = (_strings("user"), _strings("group"), _strings("serviceaccount"))
+    configmap = Command("create configmap", (*_CREATE_SUB_FLAGS, *sources), creators.cmd_create_configmap)
+    secret = Command("create secret", (), None, {
+        "generic": Command("create secret generic", (*_CREATE_SUB_FLAGS, *sources, Flag("type", default="")),
+                           creators.cmd_create_secret_generic)})
+    sa = Command("create serviceaccount", _CREATE_SUB_FLAGS, creators.cmd_create_serviceaccount)
+    quota = Command("create quota", (*_CREATE_SUB_FLAGS, Flag("hard", default=""), Flag("scopes", default="")),
+                    creators.cmd_create_quota)
+    job_flags = (*_CREATE_SUB_FLAGS, Flag("image", default=""))
+    cronjob = Command("create cronjob", (*job_flags, Flag("schedule", default=""), Flag("restart", default="")),
+                      creators.cmd_create_cronjob)
+    service_flags = (*_CREATE_SUB_FLAGS, _strings("tcp"), Flag("clusterip", default=""),
+                     Flag("node-port", type="int", default=0))
+    return {
+        "configmap": configmap, "cm": configmap, "secret": secret,
+        "serviceaccount": sa, "sa": sa, "quota": quota, "resourcequota": quota,
+        "role": Command("create role", (*_CREATE_SUB_FLAGS, *rules), creators.cmd_create_role),
+        "clusterrole": Command("create clusterrole", (*_CREATE_SUB_FLAGS, *rules,
+                                                      _strings("non-resource-url"),
+                                                      Flag("aggregation-rule", default="")),
+                               creators.cmd_create_clusterrole),
+        "rolebinding": Command("create rolebinding", (*_CREATE_SUB_FLAGS, *subjects, Flag("role", default=""),
+                                                      Flag("clusterrole", default="")),
+                               creators.cmd_create_rolebinding),
+        "clusterrolebinding": Command("create clusterrolebinding", (*_CREATE_SUB_FLAGS, *subjects,
+                                                                    Flag("clusterrole", default="")),
+                                      creators.cmd_create_clusterrolebinding),
+        "service": Command("create service", service_flags, creators.cmd_create_service),
+        "svc": Command("create service", service_flags, creators.cmd_create_service),
+        "job": Command("create job", (*job_flags, Flag("from", default="")), creators.cmd_create_job),
+        "cronjob": cronjob, "cj": cronjob,
+    }
+
+
 def _commands() -> dict[str, Command]:
     create_deployment = Command("create deployment", (*_CREATE_SUB_FLAGS, Flag("image", type="strings", default=[]),
                                                       Flag("replicas", "r", "int", 1), Flag("port", type="int", default=-1)),
@@ -226,6 +269,7 @@ def _commands() -> dict[str, Command]:
         "create": Command("create", _CREATE_FLAGS, cmd_create, {
             "deployment": create_deployment, "deploy": create_deployment,
             "namespace": create_namespace, "ns": create_namespace,
+            **_create_commands(),
         }),
         "delete": Command("delete", _DELETE_FLAGS, cmd_delete),
         "describe": Command("describe", (*FILENAME, SELECTOR, ALL_NAMESPACES, FIELD_SELECTOR,
@@ -367,17 +411,19 @@ def resolve(words: list[str]) -> tuple[Command, list[str]]:
         raise _unknown_command(name)
     command = table[name]
     rest = words[:index] + words[index + 1:]
-    if not command.subcommands:
-        return command, rest
-    sub = positionals(rest, _all_flags(table))
-    if sub and sub[0][1] in command.subcommands:
-        i, subname = sub[0]
-        return command.subcommands[subname], rest[:i] + rest[i + 1:]
-    if command.handler is not None:
-        return command, rest  # e.g. "create -f x.yaml"; "create foo" is its own usage error
-    if not sub:
-        raise KubectlError(_group_help(command))
-    raise KubectlError(f'error: unknown command "{sub[0][1]}"\nSee \'kubectl {name} -h\' for help and examples')
+    while command.subcommands:  # "create secret generic": as deep as the table goes
+        sub = positionals(rest, _all_flags(table))
+        if sub and sub[0][1] in command.subcommands:
+            i, subname = sub[0]
+            command, rest = command.subcommands[subname], rest[:i] + rest[i + 1:]
+            continue
+        if command.handler is not None:
+            return command, rest  # e.g. "create -f x.yaml"; "create foo" is its own usage error
+        if not sub:
+            raise KubectlError(_group_help(command))
+        raise KubectlError(f'error: unknown command "{sub[0][1]}"\nSee \'kubectl {command.name} -h\' for help '
+                           "and examples")
+    return command, rest
 
 
 def help_text(words: list[str]) -> str:
