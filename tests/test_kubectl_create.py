@@ -99,3 +99,14 @@ def test_created_objects_work(c: Cluster, tmp_path) -> None:  # type: ignore[no-
     with pytest.raises(KubectlError, match='The CronJob "badc" is invalid: spec.schedule'):
         c.kubectl(["create", "cronjob", "badc", "--image=k8sedu/tools:v1", "--schedule=nope", "--", "date"])
     assert c.kubectl("get cronjobs --no-headers --ignore-not-found") == ""  # refused: nothing created
+
+
+def test_auth_whoami_shows_the_user_after_impersonation(c: Cluster) -> None:
+    assert c.kubectl("auth whoami") == ("ATTRIBUTE   VALUE\nUsername    kubernetes-admin\n"
+                                        "Groups      [system:masters system:authenticated]\n")
+    assert "Username    jane\nGroups      [system:authenticated]\n" in c.kubectl("auth whoami --as=jane")
+    out = c.kubectl("auth whoami --as=system:serviceaccount:default:robot -o yaml")
+    assert "- system:serviceaccounts\n    - system:serviceaccounts:default\n    - system:authenticated\n" in out
+    # a RoleBinding to the group of every service account in the namespace applies to robot
+    c.kubectl("create rolebinding sa-view --clusterrole=view --group=system:serviceaccounts:default")
+    assert c.kubectl("auth can-i list configmaps --as=system:serviceaccount:default:robot") == "yes\n"

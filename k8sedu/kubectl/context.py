@@ -130,6 +130,10 @@ class Invocation:
             raise KubectlError(format_errors([Forbidden(
                 f'users "{name}" is forbidden: User "{client.user.name}" cannot impersonate resource '
                 f'"users" in API group "" at the cluster scope')]))
+        if name.startswith("system:serviceaccount:") and not groups and name.count(":") == 3:
+            # as upstream's impersonation filter: a service account gets its groups
+            namespace = name.split(":")[2]
+            groups = ("system:serviceaccounts", f"system:serviceaccounts:{namespace}")
         all_groups = tuple(dict.fromkeys(groups + ("system:authenticated",)))
         return client.for_user(UserInfo(name, all_groups))
 

@@ -110,7 +110,24 @@ _REAL_COMMANDS = ("create", "expose", "run", "set", "explain", "get", "edit", "d
                   "options", "help")
 
 
-# ------------------------------------------------------------------ auth can-i, top
+# ------------------------------------------------------------------ auth can-i, whoami, top
+def cmd_auth_whoami(inv: Invocation) -> None:
+    """Who the apiserver thinks you are (a SelfSubjectReview), after authentication and ``--as``."""
+    user = inv.client.user
+    fmt = inv.flag("output") or ""
+    review = {"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
+              "metadata": {"creationTimestamp": None},
+              "status": {"userInfo": {"username": user.name, "groups": list(user.groups)}}}
+    if fmt in ("json", "yaml"):
+        from .output import to_json, to_yaml
+
+        inv.write(to_yaml(review) if fmt == "yaml" else to_json(review))
+        return
+    rows = [("ATTRIBUTE", "VALUE"), ("Username", user.name), ("Groups", f"[{' '.join(user.groups)}]")]
+    width = max(len(r[0]) for r in rows) + 3
+    inv.write("".join(f"{a.ljust(width)}{v}\n" for a, v in rows))
+
+
 def cmd_auth_can_i(inv: Invocation) -> None:
     p = inv.parsed
     args = p.args
@@ -352,6 +369,7 @@ def _commands() -> dict[str, Command]:
             "can-i": Command("auth can-i", (ALL_NAMESPACES, Flag("list", type="bool", default=False),
                                             Flag("quiet", "q", "bool", False), Flag("no-headers", type="bool", default=False),
                                             Flag("subresource", default="")), cmd_auth_can_i),
+            "whoami": Command("auth whoami", (OUTPUT,), cmd_auth_whoami),
         }),
         "top": Command("top", (SELECTOR, ALL_NAMESPACES, Flag("containers", type="bool", default=False),
                                Flag("no-headers", type="bool", default=False), Flag("sort-by", default=""),
