@@ -126,12 +126,21 @@ def bootstrap_policy() -> list[dict[str, Any]]:
             _rule(_READ, ["autoscaling"], ["horizontalpodautoscalers"]),
             _rule(_READ, ["networking.k8s.io"], ["ingresses"]),
         ]),
+        # upstream's system:kube-scheduler: it reads what its plugins need (never Secrets), binds,
+        # writes Pod status, and may delete Pods (preemption evicts lower-priority victims)
         crole("system:kube-scheduler", [
-            _rule(_READ, ["*"], ["*"]),
-            _rule(["create"], [""], ["pods/binding", "bindings", "events"]),
-            _rule(["patch", "update"], [""], ["pods/status", "events"]),
-            _rule(["create", "update", "patch"], ["events.k8s.io"], ["events"]),
+            _rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"]),
             _rule(["create", "get", "update"], ["coordination.k8s.io"], ["leases"]),
+            _rule(["get", "list", "watch"], [""], ["nodes", "namespaces", "services", "replicationcontrollers"]),
+            _rule(["delete", "get", "list", "watch"], [""], ["pods"]),
+            _rule(["create"], [""], ["bindings", "pods/binding"]),
+            _rule(["patch", "update"], [""], ["pods/status"]),
+            _rule(["get", "list", "watch"], ["apps"], ["replicasets", "statefulsets"]),
+            _rule(["get", "list", "watch"], ["policy"], ["poddisruptionbudgets"]),
+            _rule(["get", "list", "watch"], ["storage.k8s.io"],
+                  ["csinodes", "csidrivers", "csistoragecapacities", "storageclasses"]),
+            # system:volume-scheduler: VolumeBinding's PreBind writes the selected node on claims
+            _rule(["get", "list", "watch", "patch", "update"], [""], ["persistentvolumeclaims", "persistentvolumes"]),
         ]),
         crole("system:kube-controller-manager", [_rule(["*"], ["*"], ["*"])]),
         crole("system:node", [
