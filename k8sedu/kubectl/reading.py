@@ -240,6 +240,9 @@ def _related(inv: Invocation, obj: dict[str, Any]) -> dict[str, Any]:
         related["limitranges"] = items("limitranges", md.get("name"))
     elif kind == "PersistentVolumeClaim":
         related["pods"] = items("pods", ns)
+    elif kind == "Ingress":  # each backend is shown with its Service's endpoints
+        related["services"] = items("services", ns)
+        related["endpointslices"] = items("endpointslices", ns)
     return related
 
 
