@@ -71,7 +71,9 @@ def test_version_and_api_resources(kubectl: Run) -> None:
     out = kubectl("version", "-o", "json").stdout
     assert json.loads(out)["serverVersion"]["minor"] == "32"
     table = kubectl("api-resources").stdout
-    lines = {line.split()[0]: line.split() for line in table.splitlines()[1:]}
+    lines: dict[str, list[str]] = {}
+    for line in table.splitlines()[1:]:  # the first row of a name: core before metrics.k8s.io's "pods"
+        lines.setdefault(line.split()[0], line.split())
     assert lines["pods"] == ["pods", "po", "v1", "true", "Pod"]
     assert lines["deployments"] == ["deployments", "deploy", "apps/v1", "true", "Deployment"]
     assert lines["nodes"] == ["nodes", "no", "v1", "false", "Node"]
@@ -302,3 +304,26 @@ def test_kubectl_exec_and_logs_on_real_containers(tmp_path: Path) -> None:
         assert run("exec", "real", "--", "hostname").strip() == "real"
         assert run("exec", "-i", "real", "--", "cat").strip() == ""
         wait_until(lambda: run("logs", "real"), what="the web server's first log line")
+
+
+def test_explain_reads_our_openapi(kubectl: Run) -> None:
+    pods = kubectl("explain", "pods").stdout
+    assert pods.startswith("KIND:       Pod\nVERSION:    v1\n\nDESCRIPTION:\n    Pod is a collection of containers")
+    assert "  spec\t<PodSpec>\n    PodSpec is a description of a pod." in pods
+    field = kubectl("explain", "deployment.spec.replicas").stdout
+    assert field.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: replicas <integer>")
+    assert "Number of desired pods." in field
+    image = kubectl("explain", "pods.spec.containers.image").stdout
+    assert "FIELD: image <string>" in image and "Container image name." in image
+    tree = kubectl("explain", "svc", "--recursive").stdout
+    assert "    ports\t<[]ServicePort>\n      appProtocol\t<string>\n" in tree and "      targetPort\t<" in tree
+    missing = kubectl("explain", "pods.spec.nope", ok=False)
+    assert missing.returncode == 1 and 'field "nope" does not exist' in missing.stderr
+
+
+def test_openapi_descriptions_are_current() -> None:
+    """k8sedu/server/openapi_docs.json is what openapi_gen makes from the installed client."""
+    pytest.importorskip("kubernetes")
+    from k8sedu.server import openapi_gen
+
+    assert openapi_gen.main(["--check"]) == 0, "run: python -m k8sedu.server.openapi_gen"

@@ -1,4 +1,5 @@
-"""The kubelet's server side: ``kubectl logs`` and ``kubectl exec`` reach the container through here.
+"""The kubelet's server side: ``kubectl logs``, ``exec``, ``attach`` and ``port-forward`` reach the
+container through here.
 
 In Kubernetes the apiserver does not read logs itself: it proxies ``pods/log`` and ``pods/exec`` to
 the kubelet of the Pod's node (HTTPS port 10250), which asks the container runtime::
@@ -13,11 +14,12 @@ ran gives ``container "web" in pod "x" is waiting to start: ContainerCreating``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequest, InternalError, NotFound
-from ..runtime.base import ExecResult
+from ..runtime.base import AttachStream, ExecResult
 from ..runtime.errors import ContainerNotFound, ContainerRuntimeError
+from .stats import summary
 
 if TYPE_CHECKING:
     from .kubelet import Kubelet
@@ -105,11 +107,7 @@ class KubeletConnection:
         since = self.k.clock.now() - since_seconds if since_seconds else None
         return self.k.runtime.follow_logs(cid, tail=tail_lines, since=since)
 
-    def exec(self, namespace: str, pod: str, container: str, command: list[str],
-             stdin: bytes | None = None) -> ExecResult:
-        """Run *command* in the running container: the runtime's ``ExecResult(exit_code, stdout,
-        stderr)``."""
-        self._reachable(f"exec/{namespace}/{pod}/{container}")
+    def _running_id(self, namespace: str, pod: str, container: str) -> str:
         rec = self._record(namespace, pod)
         status = self.k.syncer.status_of(rec)
         cid = ""
@@ -118,6 +116,40 @@ class KubeletConnection:
                 cid = s.get("containerID", "").split("://", 1)[-1]
         if not cid:
             raise BadRequest(f'unable to upgrade connection: container not found ("{container}")')
+        return cid
+
+    def attach(self, namespace: str, pod: str, container: str, stdin: bool = False) -> AttachStream:
+        """Attach to the running container's main process (its output from now on; its stdin)."""
+        self._reachable(f"attach/{namespace}/{pod}/{container}")
+        cid = self._running_id(namespace, pod, container)
+        try:
+            return self.k.runtime.attach(cid, stdin=stdin)
+        except ContainerNotFound:
+            raise BadRequest(f'unable to upgrade connection: container not found ("{container}")') from None
+        except ContainerRuntimeError as err:
+            raise InternalError(str(err)) from None
+
+    def port_address(self, namespace: str, pod: str, port: int) -> tuple[str, int]:
+        """Where to connect for *port* in the Pod's network namespace (``pods/portforward``)."""
+        self._reachable(f"portForward/{namespace}/{pod}")
+        rec = self._record(namespace, pod)
+        for s in self.k.runtime.list_containers(self.k.node_name):
+            if s.is_sandbox and s.pod_uid == rec.uid and s.state == "running":
+                return self.k.runtime.port_address(s.id, port)
+        raise BadRequest(f"unable to do port forwarding: pod {pod} has no running sandbox")
+
+    def stats_summary(self) -> dict[str, Any]:
+        """``GET /stats/summary``: the CPU and memory the node's containers use (metrics-server's
+        scrape; see :mod:`k8sedu.kubelet.stats`)."""
+        self._reachable("stats/summary")
+        return summary(self.k)
+
+    def exec(self, namespace: str, pod: str, container: str, command: list[str],
+             stdin: bytes | None = None) -> ExecResult:
+        """Run *command* in the running container: the runtime's ``ExecResult(exit_code, stdout,
+        stderr)``."""
+        self._reachable(f"exec/{namespace}/{pod}/{container}")
+        cid = self._running_id(namespace, pod, container)
         try:
             result: ExecResult = self.k.runtime.exec(cid, list(command), stdin=stdin)
         except ContainerNotFound:

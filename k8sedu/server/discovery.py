@@ -16,6 +16,7 @@ from typing import Any
 
 from ..api import kinds
 from ..api.kinds import Kind
+from . import openapi
 
 __all__ = [
     "AGGREGATED_CONTENT_TYPE",
@@ -233,7 +234,7 @@ def wants_aggregated(accept: str) -> bool:
 # sends ``fieldValidation=Strict``). Without schemas, ``kubectl apply`` computes its strategic
 # merge patch from the types compiled into kubectl, as it does for any built-in kind.
 _WRITE_PARAMS = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
-OPENAPI_HASH = "k8sedu-v1"
+OPENAPI_HASH = "k8sedu-v2"  # kubectl caches the documents by it: change it when they change
 
 
 def _gv_path(group: str, version: str) -> str:
@@ -269,5 +270,6 @@ def openapi_v3_group(path: str) -> dict[str, Any] | None:
         op = {"operationId": f"patch{k.kind}", "parameters": params, "x-kubernetes-action": "patch",
               "x-kubernetes-group-version-kind": gvk, "responses": {"200": {"description": "OK"}}}
         paths[f"/{_gv_path(group, version)}{scope}/{k.plural}/{{name}}"] = {"patch": op}
+    schemas = openapi.schemas_for(group, version, [k.kind for k in _kinds_of(group, version)])
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": VERSION_INFO["gitVersion"]},
-            "paths": paths, "components": {"schemas": {}}}
+            "paths": paths, "components": {"schemas": schemas}}

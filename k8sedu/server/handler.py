@@ -13,6 +13,7 @@ import base64
 import json
 import select
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,18 +23,22 @@ import yaml
 from ..api import kinds
 from ..api.kinds import Kind
 from ..apiserver import UserInfo
+from ..apiserver import patch as patching
 from ..apiserver.rbac import forbidden_message
+from ..clock import rfc3339
 from ..errors import (
     APIError,
     BadRequest,
+    FieldError,
     Forbidden,
     Gone,
     InternalError,
+    Invalid,
     MethodNotAllowed,
     NotFound,
     Unauthorized,
 )
-from . import discovery, protobuf, websocket
+from . import apply, attach, discovery, portforward, protobuf, websocket
 from .routes import Route, parse_path
 
 if TYPE_CHECKING:
@@ -265,6 +270,9 @@ class APIRequestHandler(BaseHTTPRequestHandler):
         if sub in ("exec", "attach") and method in ("GET", "POST"):
             self._exec(kind, route)
             return
+        if sub == "portforward" and method in ("GET", "POST"):
+            self._port_forward(route)
+            return
         if method == "GET":
             if route.name is None:
                 if _truthy(self.q("watch")):
@@ -401,6 +409,7 @@ class APIRequestHandler(BaseHTTPRequestHandler):
             return
         if route.name is not None or sub is not None:
             raise MethodNotAllowed("the server does not allow this method on the requested resource")
+        self._manage(None, body, kind)
         result = api.create(self.user_info, kind.qualified, body, route.namespace, dry_run=self._dry_run(),
                             agent=self.agent, field_validation=self.q("fieldValidation") or "")
         self._warnings = api.last_warnings
@@ -418,6 +427,8 @@ class APIRequestHandler(BaseHTTPRequestHandler):
             raise BadRequest(f"the name of the object ({md['name']}) does not match the name on the URL "
                              f"({route.name})")
         md["name"] = route.name
+        if route.subresource is None and self.q("fieldManager"):
+            self._manage(self._live(kind, route), body, kind)
         result = api.update(self.user_info, kind.qualified, body, route.namespace, subresource=route.subresource,
                             dry_run=self._dry_run(), agent=self.agent,
                             field_validation=self.q("fieldValidation") or "")
@@ -442,33 +453,82 @@ class APIRequestHandler(BaseHTTPRequestHandler):
         if patch_type == "apply":
             self._apply(kind, route, body, dry_run, fv)
             return
+        if route.subresource is None and self.q("fieldManager"):
+            body = self._manage_patch(kind, route, body, patch_type)
         result = api.patch(self.user_info, kind.qualified, route.name, body, route.namespace,
                            patch_type=patch_type, subresource=route.subresource, dry_run=dry_run,
                            agent=self.agent, field_validation=fv)
         self._warnings = api.last_warnings
         self._send_object(kind, result)
 
+    # ------------------------------------------------------------------ managedFields and server-side apply
+    def _now(self) -> str:
+        return rfc3339(self.k8s.api.clock.now())
+
+    def _live(self, kind: Kind, route: Route) -> dict[str, Any] | None:
+        try:
+            live: dict[str, Any] = self.k8s.api.get(self.user_info, kind.qualified, str(route.name), route.namespace,
+                                                    agent=self.agent, record=False)
+            return live
+        except NotFound:
+            return None
+
+    def _manage(self, live: dict[str, Any] | None, body: Any, kind: Kind) -> None:
+        """Record the request's ``fieldManager`` in the body's managedFields (an Update)."""
+        manager = self.q("fieldManager")
+        if not manager or not isinstance(body, dict):
+            return
+        body.setdefault("metadata", {})["managedFields"] = apply.record_update(
+            live, apply.field_values(body), manager, kind.api_version, self._now())
+
+    def _manage_patch(self, kind: Kind, route: Route, body: Any, patch_type: str) -> Any:
+        live = self._live(kind, route)
+        if live is None:
+            return body
+        try:
+            preview = {"merge": patching.merge_patch, "strategic": patching.strategic_merge_patch,
+                       "json": patching.json_patch}[patch_type](live, body)
+        except APIError:
+            return body  # the apiserver reports the bad patch
+        if not isinstance(preview, dict):
+            return body
+        managed = apply.record_update(live, apply.field_values(preview), str(self.q("fieldManager")),
+                                      kind.api_version, self._now())
+        if patch_type == "json" and isinstance(body, list):
+            return [*body, {"op": "add", "path": "/metadata/managedFields", "value": managed}]
+        if isinstance(body, dict):
+            body = dict(body)
+            body["metadata"] = {**(body.get("metadata") or {}), "managedFields": managed}
+        return body
+
     def _apply(self, kind: Kind, route: Route, body: Any, dry_run: bool, fv: str) -> None:
-        """Server-side apply, simplified: create the object, or merge the applied fields into it."""
+        """Server-side apply: create the object, or merge the applied fields into it, keeping
+        field ownership per manager (see :mod:`k8sedu.server.apply`)."""
         api = self.k8s.api
         if not isinstance(body, dict):
             raise BadRequest("the object provided is not a JSON object")
         if (body.get("metadata") or {}).get("name", route.name) != route.name:
             raise BadRequest(f"the name of the object ({body['metadata']['name']}) does not match the name "
                              f"on the URL ({route.name})")
-        try:
-            api.get(self.user_info, kind.qualified, str(route.name), route.namespace, agent=self.agent,
-                    record=False)
-        except NotFound:
+        manager = self.q("fieldManager")
+        if not manager:
+            raise Invalid("PatchOptions", "", [FieldError("fieldManager", "Required value", None,
+                                                          "is required for apply patch")], group="meta.k8s.io")
+        live = self._live(kind, route)
+        force = _truthy(self.q("force"))
+        if live is None:
             if route.subresource:
-                raise
-            body.setdefault("metadata", {})["name"] = route.name
-            result = api.create(self.user_info, kind.qualified, body, route.namespace, dry_run=dry_run,
+                raise NotFound.of(kind.qualified, str(route.name))
+            plan = apply.plan_apply(None, body, manager, force, self._now())
+            obj = plan.patch
+            obj.setdefault("metadata", {})["name"] = route.name
+            result = api.create(self.user_info, kind.qualified, obj, route.namespace, dry_run=dry_run,
                                 agent=self.agent, field_validation=fv)
             self._warnings = api.last_warnings
             self._send_object(kind, result, 201)
             return
-        result = api.patch(self.user_info, kind.qualified, str(route.name), body, route.namespace,
+        patch = apply.plan_apply(live, body, manager, force, self._now()).patch if route.subresource is None else body
+        result = api.patch(self.user_info, kind.qualified, str(route.name), patch, route.namespace,
                            patch_type="strategic", subresource=route.subresource, dry_run=dry_run,
                            agent=self.agent, field_validation=fv)
         self._warnings = api.last_warnings
@@ -561,25 +621,19 @@ class APIRequestHandler(BaseHTTPRequestHandler):
             raise Forbidden(forbidden_message(user, "create", "pods", "", ns, name, sub))
         api.get(user, "pods", name, ns, agent=self.agent, record=False)
         if sub == "attach":
-            raise BadRequest("attach is not supported by this server (k8sedu): use kubectl exec or kubectl logs -f")
+            self._require_upgrade()
+            stream = api.pod_attach(user, ns, name, container=container, stdin=want_stdin, agent=self.agent)
+            try:
+                ws = self._upgrade(websocket.CHANNEL_PROTOCOLS)
+            except BaseException:
+                stream.close()
+                raise
+            attach.copy_attach(ws, stream, want_stdin, self.k8s.stopping)
+            return
         if not command:
             raise BadRequest("you must specify at least 1 command")
-        if (self.headers.get("Upgrade") or "").lower() != "websocket":
-            raise BadRequest("Upgrade request required")
-        offered = [p.strip() for p in (self.headers.get("Sec-WebSocket-Protocol") or "").split(",")]
-        protocol = next((p for p in websocket.CHANNEL_PROTOCOLS if p in offered), None)
-        if protocol is None:
-            raise BadRequest(f"unable to upgrade connection: none of the requested subprotocols "
-                             f"{offered} are supported: {list(websocket.CHANNEL_PROTOCOLS)}")
-        self.send_response(101)
-        self.send_header("Upgrade", "websocket")
-        self.send_header("Connection", "Upgrade")
-        self.send_header("Sec-WebSocket-Accept", websocket.accept_key(self.headers.get("Sec-WebSocket-Key") or ""))
-        self.send_header("Sec-WebSocket-Protocol", protocol)
-        self.end_headers()
-        self.wfile.flush()
-        self.close_connection = True
-        ws = websocket.WebSocket(self.connection, self.rfile)
+        self._require_upgrade()
+        ws = self._upgrade(websocket.CHANNEL_PROTOCOLS)
         stdin = _read_stdin(ws) if want_stdin else None
         try:
             result = api.pod_exec(user, ns, name, list(command), container=container, stdin=stdin, agent=self.agent)
@@ -593,6 +647,85 @@ class APIRequestHandler(BaseHTTPRequestHandler):
         ws.send_channel(websocket.STDERR, result.stderr.encode())
         ws.send_channel(websocket.ERROR, json.dumps(_exit_status(list(command), result.exit_code)).encode())
         ws.close()
+
+    def _port_forward(self, route: Route) -> None:
+        """``pods/portforward``: SPDY inside a WebSocket (kubectl 1.32's default) or plain SPDY."""
+        api, user = self.k8s.api, self.user_info
+        ns, name = route.namespace or "default", str(route.name)
+        if not api.authz.allowed(user, "create", "", "pods", ns, name, "portforward"):
+            raise Forbidden(forbidden_message(user, "create", "pods", "", ns, name, "portforward"))
+        api.get(user, "pods", name, ns, agent=self.agent, record=False)
+        upgrade = (self.headers.get("Upgrade") or "").lower()
+        recv: Callable[[], bytes | None]
+        send: Callable[[bytes], None]
+        if upgrade == "websocket":
+            ws = self._upgrade((portforward.WEBSOCKET_PROTOCOL,))
+
+            def recv() -> bytes | None:
+                message = ws.receive()
+                return None if message is None else message[1]
+
+            send = ws.send_binary
+
+            def close() -> None:
+                ws.close()
+        elif upgrade.startswith("spdy/3.1"):
+            offered = [p.strip() for v in self.headers.get_all("X-Stream-Protocol-Version") or [] for p in v.split(",")]
+            if portforward.PROTOCOL not in offered:
+                raise BadRequest(f"unable to upgrade: unable to negotiate protocol: client supports {offered}, "
+                                 f"server supports [{portforward.PROTOCOL}]")
+            self.send_response(101)
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Upgrade", "SPDY/3.1")
+            self.send_header("X-Stream-Protocol-Version", portforward.PROTOCOL)
+            self.end_headers()
+            self.wfile.flush()
+            self.close_connection = True
+            reader, conn = self.rfile, self.connection
+
+            def recv() -> bytes | None:
+                try:
+                    return reader.read1(65536) or None
+                except OSError:
+                    return None
+
+            send = conn.sendall
+
+            def close() -> None:
+                pass
+        else:
+            raise BadRequest("Upgrade request required")
+
+        def dial(port: int) -> tuple[str, int]:
+            address: tuple[str, int] = api.pod_port_address(user, ns, name, port, agent=self.agent)
+            return address
+
+        try:
+            portforward.PortForwardSession(recv, send, dial, f"{ns}/{name}", self.k8s.stopping).serve()
+        finally:
+            close()
+
+    def _require_upgrade(self) -> None:
+        if (self.headers.get("Upgrade") or "").lower() != "websocket":
+            raise BadRequest("Upgrade request required")
+
+    def _upgrade(self, supported: tuple[str, ...]) -> websocket.WebSocket:
+        """Answer 101 with the first of *supported* the client offers; the connection is then a
+        WebSocket (and is closed when this request ends)."""
+        offered = [p.strip() for p in (self.headers.get("Sec-WebSocket-Protocol") or "").split(",")]
+        protocol = next((p for p in supported if p in offered), None)
+        if protocol is None:
+            raise BadRequest(f"unable to upgrade connection: none of the requested subprotocols "
+                             f"{offered} are supported: {list(supported)}")
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", websocket.accept_key(self.headers.get("Sec-WebSocket-Key") or ""))
+        self.send_header("Sec-WebSocket-Protocol", protocol)
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        return websocket.WebSocket(self.connection, self.rfile)
 
     # ------------------------------------------------------------------ authorization API
     def _access_review(self, kind: Kind) -> None:

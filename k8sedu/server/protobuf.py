@@ -28,7 +28,8 @@ CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
 
 # field number -> (json name, type). Types: "string", "int", "bool", "bytes" (base64 in JSON),
 # a message name, "[]T" repeated, "map:T" (string keys); "T?" a Go pointer (kept when zero; other
-# zero scalars are dropped, as Go's omitempty does). Special messages: Time, IntOrString, Quantity.
+# zero scalars are dropped, as Go's omitempty does); "inline:T" an embedded struct whose fields
+# join the parent's in JSON. Special messages: Time, IntOrString, Quantity.
 _F = dict[int, tuple[str, str]]
 _OBJECT = {1: ("metadata", "ObjectMeta"), 2: ("spec", "{}Spec"), 3: ("status", "{}Status")}
 
@@ -94,9 +95,9 @@ MESSAGES: dict[str, _F] = {
     "ServiceStatus": {},
     "ServiceSpec": {1: ("ports", "[]ServicePort"), 2: ("selector", "map:string"), 3: ("clusterIP", "string"),
                     4: ("type", "string"), 5: ("externalIPs", "[]string"), 7: ("sessionAffinity", "string"),
-                    10: ("externalName", "string")},
+                    10: ("externalName", "string"), 18: ("clusterIPs", "[]string")},
     "ServicePort": {1: ("name", "string"), 2: ("protocol", "string"), 3: ("port", "int"),
-                    4: ("targetPort", "IntOrString"), 5: ("nodePort", "int")},
+                    4: ("targetPort", "IntOrString"), 5: ("nodePort", "int"), 6: ("appProtocol", "string?")},
     "Job": _obj("Job"),
     "JobStatus": {},
     "JobSpec": {1: ("parallelism", "int?"), 2: ("completions", "int?"), 3: ("activeDeadlineSeconds", "int?"),
@@ -123,14 +124,35 @@ MESSAGES: dict[str, _F] = {
                            7: ("name", "string")},
     "NonResourceAttributes": {1: ("path", "string"), 2: ("verb", "string")},
     "Role": {1: ("metadata", "ObjectMeta"), 2: ("rules", "[]PolicyRule")},
-    "ClusterRole": {1: ("metadata", "ObjectMeta"), 2: ("rules", "[]PolicyRule")},
+    "ClusterRole": {1: ("metadata", "ObjectMeta"), 2: ("rules", "[]PolicyRule"),
+                    3: ("aggregationRule", "AggregationRule")},
+    "AggregationRule": {1: ("clusterRoleSelectors", "[]LabelSelector")},
     "PolicyRule": {1: ("verbs", "[]string"), 2: ("apiGroups", "[]string"), 3: ("resources", "[]string"),
                    4: ("resourceNames", "[]string"), 5: ("nonResourceURLs", "[]string")},
     "RoleBinding": {1: ("metadata", "ObjectMeta"), 2: ("subjects", "[]Subject"), 3: ("roleRef", "RoleRef")},
     "ClusterRoleBinding": {1: ("metadata", "ObjectMeta"), 2: ("subjects", "[]Subject"), 3: ("roleRef", "RoleRef")},
     "Subject": {1: ("kind", "string"), 2: ("apiGroup", "string"), 3: ("name", "string"), 4: ("namespace", "string")},
     "RoleRef": {1: ("apiGroup", "string"), 2: ("kind", "string"), 3: ("name", "string")},
-    "ServiceAccount": {1: ("metadata", "ObjectMeta")},
+    "ServiceAccount": {1: ("metadata", "ObjectMeta"), 4: ("automountServiceAccountToken", "bool?")},
+    "ResourceQuota": _obj("ResourceQuota"),
+    "ResourceQuotaStatus": {},
+    "ResourceQuotaSpec": {1: ("hard", "map:Quantity"), 2: ("scopes", "[]string"), 3: ("scopeSelector", "ScopeSelector")},
+    "ScopeSelector": {1: ("matchExpressions", "[]ScopedResourceSelectorRequirement")},
+    "ScopedResourceSelectorRequirement": {1: ("scopeName", "string"), 2: ("operator", "string"),
+                                          3: ("values", "[]string")},
+    "Ingress": _obj("Ingress"),
+    "IngressStatus": {},
+    "IngressSpec": {1: ("defaultBackend", "IngressBackend"), 2: ("tls", "[]IngressTLS"), 3: ("rules", "[]IngressRule"),
+                    4: ("ingressClassName", "string?")},
+    "IngressBackend": {3: ("resource", "TypedLocalObjectReference"), 4: ("service", "IngressServiceBackend")},
+    "IngressServiceBackend": {1: ("name", "string"), 2: ("port", "ServiceBackendPort")},
+    "ServiceBackendPort": {1: ("name", "string"), 2: ("number", "int")},
+    "TypedLocalObjectReference": {1: ("apiGroup", "string?"), 2: ("kind", "string"), 3: ("name", "string")},
+    "IngressTLS": {1: ("hosts", "[]string"), 2: ("secretName", "string")},
+    "IngressRule": {1: ("host", "string"), 2: ("", "inline:IngressRuleValue")},
+    "IngressRuleValue": {1: ("http", "HTTPIngressRuleValue")},
+    "HTTPIngressRuleValue": {1: ("paths", "[]HTTPIngressPath")},
+    "HTTPIngressPath": {1: ("path", "string"), 2: ("backend", "IngressBackend"), 3: ("pathType", "string?")},
     "Binding": {1: ("metadata", "ObjectMeta"), 2: ("target", "ObjectReference")},
     "ObjectReference": {1: ("kind", "string"), 2: ("namespace", "string"), 3: ("name", "string"),
                         4: ("uid", "string"), 5: ("apiVersion", "string")},
@@ -210,7 +232,9 @@ def _message(name: str, data: bytes) -> Any:
         if number not in schema:
             continue
         field, t = schema[number]
-        if t.startswith("[]"):
+        if t.startswith("inline:"):  # a Go struct embedded with `json:",inline"`: its fields join ours
+            out.update(_message(t[len("inline:"):], bytes(value)))
+        elif t.startswith("[]"):
             out.setdefault(field, []).append(_scalar(t[2:], wire, value))
         elif t.startswith("map:"):
             entry = {n: v for n, _, v in _fields(bytes(value))}

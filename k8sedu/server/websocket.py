@@ -17,6 +17,7 @@ import base64
 import hashlib
 import socket
 import struct
+import threading
 
 __all__ = ["accept_key", "WebSocket", "CHANNEL_PROTOCOLS", "STDIN", "STDOUT", "STDERR", "ERROR", "RESIZE", "CLOSE"]
 
@@ -40,6 +41,7 @@ class WebSocket:
         self.sock = sock
         self.rfile = rfile  # the handler's buffered reader: it may already hold frame bytes
         self.closed = False
+        self._send_lock = threading.Lock()  # guards sock writes: a reader thread answers pings
 
     def _read(self, n: int) -> bytes:
         data = self.rfile.read(n)  # type: ignore[attr-defined]
@@ -87,12 +89,17 @@ class WebSocket:
             head = struct.pack("!BBH", 0x80 | opcode, 126, n)
         else:
             head = struct.pack("!BBQ", 0x80 | opcode, 127, n)
-        self.sock.sendall(head + payload)
+        with self._send_lock:
+            self.sock.sendall(head + payload)
 
     def send_channel(self, channel: int, data: bytes) -> None:
         """One binary message on *channel* (empty data is not sent)."""
         if data:
             self._send(_OP_BINARY, bytes([channel]) + data)
+
+    def send_binary(self, data: bytes) -> None:
+        """One binary message with *data* as it is (the SPDY tunnel: no channel byte)."""
+        self._send(_OP_BINARY, data)
 
     def close(self, code: int = 1000) -> None:
         if self.closed:
