@@ -15,7 +15,8 @@ The API errors carry the HTTP code, the reason and the message that the real api
     │   ├── Gone                      410   Expired   (a watch from a compacted revision)
     │   ├── Invalid                   422   Invalid
     │   ├── Timeout                   504   Timeout
-    │   └── InternalError             500   InternalError
+    │   ├── InternalError             500   InternalError
+    │   └── ServiceUnavailable        503   ServiceUnavailable   (an aggregated API that is not up)
     ├── StoreError                    the etcd-like store's own errors
     │   ├── Compacted                 the revision asked for was compacted away
     │   ├── FutureRevision            the revision asked for does not exist yet
@@ -42,6 +43,7 @@ __all__ = [
     "Invalid",
     "Timeout",
     "InternalError",
+    "ServiceUnavailable",
     "FieldError",
     "StoreError",
     "Compacted",
@@ -143,6 +145,10 @@ class Timeout(APIError):
 
 class InternalError(APIError):
     code, reason = 500, "InternalError"
+
+
+class ServiceUnavailable(APIError):
+    code, reason = 503, "ServiceUnavailable"
 
 
 _CAUSE_REASONS = {

@@ -319,7 +319,9 @@ def test_pause_and_unpause_a_node(rt: DockerRuntime) -> None:
 def test_stats_are_reported(rt: DockerRuntime) -> None:
     cid = Pod(rt, "stats").run("c", command=["sleep", "3600"])
     stats = rt.stats(cid)
-    assert set(stats) == {"cpu_millis", "memory_bytes"} and stats["memory_bytes"] > 0
+    assert set(stats) == {"cpu_millis", "memory_bytes", "cpu_usage_nanos", "read_nanos"}
+    assert stats["memory_bytes"] > 0 and stats["cpu_usage_nanos"] > 0
+    assert rt.stats(cid)["read_nanos"] > stats["read_nanos"]  # the cumulative counter's reading time moves on
 
 
 # -- cleanup -----------------------------------------------------------------------------------

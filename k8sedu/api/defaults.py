@@ -14,10 +14,12 @@ admission chain to call on Pod create.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
 from . import storage as _storage
+from .validation_autoscaling import default_hpa
 
 __all__ = [
     "DEFAULTERS",
@@ -373,8 +375,16 @@ def default_endpoints(ep: Obj) -> None:
 
 
 def default_secret(secret: Obj) -> None:
+    """Type Opaque; ``stringData`` is write-only: merged into ``data`` (base64, its keys win) and
+    dropped, as upstream's v1 → internal conversion does, so the API never returns it."""
     if not secret.get("type"):
         secret["type"] = "Opaque"
+    string_data = secret.pop("stringData", None)
+    if string_data:
+        data = secret.setdefault("data", {}) or {}
+        secret["data"] = data
+        for key, value in string_data.items():
+            data[key] = base64.b64encode(str(value).encode("utf-8")).decode("ascii")
 
 
 def default_binding_subjects(obj: Obj) -> None:
@@ -403,6 +413,7 @@ DEFAULTERS: dict[str, Callable[[Obj], None]] = {
     "CronJob": default_cronjob,
     "RoleBinding": default_binding_subjects,
     "ClusterRoleBinding": default_binding_subjects,
+    "HorizontalPodAutoscaler": default_hpa,
 }
 
 

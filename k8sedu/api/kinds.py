@@ -286,6 +286,12 @@ register(Kind("LimitRange", "limitranges", "limitrange", "", "v1", True, ("limit
 register(Kind("Ingress", "ingresses", "ingress", "networking.k8s.io", "v1", True, ("ing",), (),
               ("status",)))
 register(Kind("IngressClass", "ingressclasses", "ingressclass", "networking.k8s.io", "v1", False))
+register(Kind("HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", "autoscaling", "v2",
+              True, ("hpa",), ("all",), ("status",)))
+# metrics.k8s.io: served by metrics-server (get and list only, never stored); registered after the
+# core kinds so that "pods" and "nodes" still mean the core resources
+register(Kind("NodeMetrics", "nodes", "", "metrics.k8s.io", "v1beta1", False, verbs=("get", "list")))
+register(Kind("PodMetrics", "pods", "", "metrics.k8s.io", "v1beta1", True, verbs=("get", "list")))
 register(Kind("Role", "roles", "role", "rbac.authorization.k8s.io", "v1", True))
 register(
     Kind("ClusterRole", "clusterroles", "clusterrole", "rbac.authorization.k8s.io", "v1", False)

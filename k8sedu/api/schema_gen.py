@@ -195,7 +195,8 @@ def generate(kinds: list[tuple[str, str, str]] | None = None) -> dict[str, Any]:
     if kinds is None:
         from k8sedu.api import kinds as registry
 
-        kinds = [(k.group, k.version, k.kind) for k in registry.all_kinds()]
+        # kinds nobody writes (metrics.k8s.io: get and list only) need no schema
+        kinds = [(k.group, k.version, k.kind) for k in registry.all_kinds() if "create" in k.verbs]
     types: dict[str, dict[str, str]] = {}
     used_named: set[str] = set()
     seen_keys: set[str] = set()

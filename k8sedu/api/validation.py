@@ -32,6 +32,7 @@ from k8sedu.api.validation_apps import (
     validate_replicaset,
     validate_statefulset,
 )
+from k8sedu.api.validation_autoscaling import validate_hpa
 from k8sedu.api.validation_base import (
     FIELD_IMMUTABLE,
     IS_NEGATIVE,
@@ -116,6 +117,7 @@ VALIDATORS: dict[str, Validator] = {
     "PersistentVolumeClaim": validate_pvc,
     "PersistentVolume": validate_pv,
     "StorageClass": validate_storage_class,
+    "HorizontalPodAutoscaler": validate_hpa,
 }
 
 #: kind name → the format its metadata.name must have (default: DNS-1123 subdomain)

@@ -127,9 +127,15 @@ class EventRecorder:
         self._seen: dict[tuple[Any, ...], tuple[str, str]] = {}
         self._last_ns = 0  # guarded by _lock: names are <object>.<ns>, never the same twice
 
+    # one counter for every recorder of the process: two components writing about objects of the
+    # same name at the same (fake-clock) instant must not pick the same event name
+    _names_lock = threading.Lock()  # guards _shared_ns
+    _shared_ns = 0
+
     def _unique_nanos(self) -> int:
-        with self._lock:
-            self._last_ns = max(int(self.client.clock.now() * 1e9), self._last_ns + 1)
+        with EventRecorder._names_lock:
+            EventRecorder._shared_ns = max(int(self.client.clock.now() * 1e9), EventRecorder._shared_ns + 1)
+            self._last_ns = EventRecorder._shared_ns
             return self._last_ns
 
     def event(self, obj: dict[str, Any], type_: str, reason: str, message: str,

@@ -1290,6 +1290,69 @@ def _describe_cronjob(w: _Writer, cj: dict[str, Any], events: list[dict[str, Any
         describe_events(w, events, now)
 
 
+def _describe_hpa(w: _Writer, hpa: dict[str, Any], events: list[dict[str, Any]] | None, now: float,
+                  related: dict[str, Any], tz: tzinfo | None) -> None:
+    """``describeHorizontalPodAutoscalerV2``."""
+    meta, spec, status = _meta(hpa), hpa.get("spec") or {}, hpa.get("status") or {}
+    ref = spec.get("scaleTargetRef") or {}
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    _labels_multiline(w, "Labels", meta.get("labels"))
+    _annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, f"CreationTimestamp:\t{_rfc1123z(meta.get('creationTimestamp'), tz)}\n")
+    w.write(0, f"Reference:\t{ref.get('kind', '')}/{ref.get('name', '')}\n")
+    w.write(0, "Metrics:\t( current / target )\n")
+    currents = status.get("currentMetrics") or []
+    for i, metric in enumerate(spec.get("metrics") or []):
+        mtype = metric.get("type")
+        key = {"Resource": "resource", "ContainerResource": "containerResource"}.get(str(mtype))
+        if key is None:
+            w.write(1, f'<unknown metric type "{mtype}">\n')
+            continue
+        src, target = metric.get(key) or {}, (metric.get(key) or {}).get("target") or {}
+        cur = ((currents[i] if i < len(currents) else {}).get(key) or {}).get("current")
+        if key == "resource":
+            w.write(1, f"resource {src.get('name', '')} on pods")
+        else:
+            w.write(1, f'resource {src.get("name", "")} of container "{src.get("container", "")}" on pods')
+        if target.get("averageValue") is not None:
+            current = (cur or {}).get("averageValue", "<unknown>") if cur is not None else "<unknown>"
+            w.write(0, f":\t{current} / {target['averageValue']}\n")
+        else:
+            current = "<unknown>"
+            if cur is not None and cur.get("averageUtilization") is not None:
+                current = f"{cur['averageUtilization']}% ({cur.get('averageValue', '0')})"
+            util = target.get("averageUtilization")
+            w.write(1, f"(as a percentage of request):\t{current} / {'<auto>' if util is None else f'{util}%'}\n")
+    min_r = spec.get("minReplicas")
+    w.write(0, f"Min replicas:\t{'<unset>' if min_r is None else min_r}\n")
+    w.write(0, f"Max replicas:\t{int(spec.get('maxReplicas') or 0)}\n")
+    behavior = spec.get("behavior")
+    if behavior is not None:
+        w.write(0, "Behavior:\n")
+        for direction, rules in (("Scale Up", behavior.get("scaleUp")), ("Scale Down", behavior.get("scaleDown"))):
+            if rules is None:
+                continue
+            w.write(1, f"{direction}:\n")
+            if rules.get("stabilizationWindowSeconds") is not None:
+                w.write(2, f"Stabilization Window: {rules['stabilizationWindowSeconds']} seconds\n")
+            if rules.get("policies"):
+                w.write(2, f"Select Policy: {rules.get('selectPolicy') or 'Max'}\n")
+                w.write(2, "Policies:\n")
+                for p in rules["policies"]:
+                    w.write(3, f"- Type: {p.get('type')}\tValue: {p.get('value')}\tPeriod: {p.get('periodSeconds')} seconds\n")
+    w.write(0, f"{ref.get('kind', '')} pods:\t")
+    w.write(0, f"{int(status.get('currentReplicas') or 0)} current / {int(status.get('desiredReplicas') or 0)} desired\n")
+    if status.get("conditions"):
+        w.write(0, "Conditions:\n")
+        w.write(1, "Type\tStatus\tReason\tMessage\n")
+        w.write(1, "----\t------\t------\t-------\n")
+        for c in status["conditions"]:
+            w.write(1, f"{c.get('type')}\t{c.get('status')}\t{c.get('reason', '')}\t{c.get('message', '')}\n")
+    if events is not None:
+        describe_events(w, events, now)
+
+
 def _describe_endpoints(w: _Writer, ep: dict[str, Any], events: list[dict[str, Any]] | None, now: float,
                         related: dict[str, Any], tz: tzinfo | None) -> None:
     meta = _meta(ep)
@@ -1835,6 +1898,7 @@ DESCRIBERS: dict[str, Describer] = {
     "RoleBinding": _describe_binding,
     "ClusterRoleBinding": _describe_binding,
     "Ingress": _describe_ingress,
+    "HorizontalPodAutoscaler": _describe_hpa,
 }
 
 # Describers that never show events, whatever the caller passes (as upstream).

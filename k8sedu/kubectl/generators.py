@@ -30,7 +30,8 @@ from .context import (
 )
 from .messages import format_errors
 
-__all__ = ["cmd_create_deployment", "cmd_create_namespace", "cmd_run", "cmd_expose", "container_name"]
+__all__ = ["cmd_create_deployment", "cmd_create_namespace", "cmd_run", "cmd_expose", "container_name",
+           "cmd_autoscale"]
 
 
 # ------------------------------------------------------------------ create deployment / namespace
@@ -123,6 +124,42 @@ def cmd_create_deployment(inv: Invocation) -> None:
         return obj
 
     _create_object(inv, kinds.lookup("deployments"), build(False), build(True))
+
+
+_SCALABLE = ("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet")
+
+
+def cmd_autoscale(inv: Invocation) -> None:
+    """``kubectl autoscale deployment web --cpu-percent=50 --min=1 --max=5``: an HPA for the target
+    (kubectl 1.32 sends autoscaling/v1; we serve autoscaling/v2 and send its equivalent)."""
+    from .context import select
+
+    p = inv.parsed
+    max_r, min_r, cpu = int(p.get("max", -1)), int(p.get("min", -1)), int(p.get("cpu-percent", -1))
+    if max_r < 1:
+        raise KubectlError(f"error: --max=MAXPODS is required and must be at least 1, max: {max_r}")
+    if max_r < min_r:
+        raise KubectlError(f"error: --max=MAXPODS must be larger or equal to --min=MINPODS, max: {max_r}, min: {min_r}")
+    if not p.args and not p.get("filename"):
+        raise KubectlError(NO_RESOURCES_ERROR)
+    hpa_kind = kinds.lookup("horizontalpodautoscalers")
+    for info in select(inv, p.args, allow_lists=False):
+        if info.kind.kind not in _SCALABLE:
+            raise KubectlError(f"error: cannot autoscale a {info.kind.kind}: {info.kind.kind} is not scalable")
+        spec: dict[str, Any] = {"scaleTargetRef": {"kind": info.kind.kind, "name": info.name,
+                                                   "apiVersion": info.kind.api_version}}
+        if min_r > 0:
+            spec["minReplicas"] = min_r
+        spec["maxReplicas"] = max_r
+        if cpu >= 0:
+            spec["metrics"] = [{"type": "Resource", "resource": {
+                "name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}}]
+        name = p.get("name") or info.name
+        obj = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+               "metadata": {"name": name}, "spec": spec}
+        printable = {"kind": "HorizontalPodAutoscaler", "apiVersion": "autoscaling/v2",
+                     "metadata": {"name": name, "creationTimestamp": None}, "spec": deep_copy(spec), "status": {}}
+        _create_object(inv, hpa_kind, obj, printable, "autoscaled", namespace=info.namespace)
 
 
 def cmd_create_namespace(inv: Invocation) -> None:

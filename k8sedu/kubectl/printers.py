@@ -659,6 +659,23 @@ def _endpoints_row(ep: dict[str, Any], now: float) -> list[Any]:
     return [_name(ep), _format_endpoints(ep), _age(ep, now)]
 
 
+def _list_with_more(items: list[str], count: int, limit: int = 3) -> str:
+    """kubectl's ``listWithMoreString``: the first *limit*, "+ N more...", or ``<unset>``."""
+    text = ",".join(items[:limit])
+    if count > limit:
+        return f"{text} + {count - limit} more..."
+    return text or "<unset>"
+
+
+def _endpointslice_row(es: dict[str, Any], now: float) -> list[Any]:
+    """``printEndpointSlice``: ports (a number, else the name, else ``*``) and addresses, 3 of each."""
+    ports = [str(p["port"]) if p.get("port") is not None else (p.get("name") if p.get("name") is not None else "*")
+             for p in es.get("ports") or []]
+    addresses = [str(a) for e in es.get("endpoints") or [] for a in e.get("addresses") or []]
+    return [_name(es), es.get("addressType", ""), _list_with_more(ports, len(ports)),
+            _list_with_more(addresses, len(addresses)), _age(es, now)]
+
+
 def _ingress_row(ing: dict[str, Any], now: float) -> list[Any]:
     spec = ing.get("spec") or {}
     rules = spec.get("rules") or []
@@ -791,6 +808,47 @@ def _storageclass_row(sc: dict[str, Any], now: float) -> list[Any]:
             sc.get("volumeBindingMode") or "Immediate", bool(sc.get("allowVolumeExpansion")), _age(sc, now)]
 
 
+def format_hpa_metrics(specs: list[dict[str, Any]], statuses: list[dict[str, Any]]) -> str:
+    """``formatHPAMetrics`` (kubectl 1.32): ``cpu: 12%/50%``; ``<unknown>`` before the first
+    measurement; at most two, then `` + N more...``."""
+    if not specs:
+        return "<none>"
+    items: list[str] = []
+    for i, spec in enumerate(specs):
+        mtype = spec.get("type")
+        key = "resource" if mtype == "Resource" else "containerResource" if mtype == "ContainerResource" else ""
+        src = spec.get(key) or {} if key else {}
+        current_src = ((statuses[i] if i < len(statuses) else {}).get(key) or {}).get("current") or {} if key else {}
+        target = src.get("target") or {}
+        if not key:
+            items.append("<unknown>")
+        elif target.get("averageValue") is not None:
+            items.append(f"{src.get('name')}: {current_src.get('averageValue', '<unknown>')}/{target['averageValue']}")
+        else:
+            cur = current_src.get("averageUtilization")
+            util = target.get("averageUtilization")
+            items.append(f"{src.get('name')}: {'<unknown>' if cur is None else f'{cur}%'}/"
+                         f"{'<auto>' if util is None else f'{util}%'}")
+    if len(items) > 2:
+        return ", ".join(items[:2]) + f" + {len(items) - 2} more..."
+    return ", ".join(items)
+
+
+def _hpa_row(hpa: dict[str, Any], now: float) -> list[Any]:
+    spec, status = hpa.get("spec") or {}, hpa.get("status") or {}
+    ref = spec.get("scaleTargetRef") or {}
+    min_pods = spec.get("minReplicas")
+    return [
+        _name(hpa),
+        f"{ref.get('kind', '')}/{ref.get('name', '')}",
+        format_hpa_metrics(spec.get("metrics") or [], status.get("currentMetrics") or []),
+        "<unset>" if min_pods is None else min_pods,
+        spec.get("maxReplicas", 0),
+        status.get("currentReplicas", 0),
+        _age(hpa, now),
+    ]
+
+
 def _generic_row(obj: dict[str, Any], now: float) -> list[Any]:
     return [_name(obj), _age(obj, now)]
 
@@ -849,11 +907,15 @@ _PRINTERS: dict[str, tuple[list[Column], RowFn]] = {
     "services": ([_NAME, Column("Type"), Column("Cluster-IP"), Column("External-IP"), Column("Port(s)"), _AGE,
                   *_wide("Selector")], _service_row),
     "endpoints": ([_NAME, Column("Endpoints"), _AGE], _endpoints_row),
+    "endpointslices": ([_NAME, Column("AddressType"), Column("Ports"), Column("Endpoints"), _AGE],
+                       _endpointslice_row),
     "ingresses": ([_NAME, Column("Class"), Column("Hosts"), Column("Address"), Column("Ports"), _AGE], _ingress_row),
     "configmaps": ([_NAME, Column("Data", "integer"), _AGE], _configmap_row),
     "secrets": ([_NAME, Column("Type"), Column("Data", "integer"), _AGE], _secret_row),
     "serviceaccounts": ([_NAME, Column("Secrets", "integer"), _AGE], _serviceaccount_row),
     "leases": ([_NAME, Column("Holder"), _AGE], _lease_row),
+    "horizontalpodautoscalers": ([_NAME, Column("Reference"), Column("Targets"), Column("MinPods"),
+                                  Column("MaxPods", "integer"), Column("Replicas", "integer"), _AGE], _hpa_row),
     "resourcequotas": ([_NAME, _AGE, Column("Request"), Column("Limit")], _quota_row),
     "limitranges": ([_NAME, Column("Created At", "date")], _role_row),
     "roles": ([_NAME, Column("Created At", "date")], _role_row),

@@ -28,7 +28,7 @@ from typing import Any
 from ..api import kinds
 from ..clock import Clock
 from ..errors import APIError, KubectlError
-from . import creators, nodes, rollout, taint
+from . import creators, nodes, rollout, taint, top
 from .apply import run_apply
 from .args import Flag, Parsed, parse, positionals, split
 from .changing import (
@@ -41,7 +41,13 @@ from .changing import (
     cmd_set_image,
 )
 from .context import Invocation, Limits
-from .generators import cmd_create_deployment, cmd_create_namespace, cmd_expose, cmd_run
+from .generators import (
+    cmd_autoscale,
+    cmd_create_deployment,
+    cmd_create_namespace,
+    cmd_expose,
+    cmd_run,
+)
 from .pods import cmd_exec, cmd_logs
 from .reading import (
     VERSION,
@@ -164,8 +170,13 @@ def cmd_auth_can_i(inv: Invocation) -> None:
     inv.write("yes\n" if allowed else "no\n")
 
 
-def cmd_top(inv: Invocation) -> None:
-    raise KubectlError("error: Metrics API not available")
+def _top_commands() -> dict[str, Command]:
+    common = (SELECTOR, Flag("no-headers", type="bool", default=False), Flag("sort-by", default=""),
+              Flag("use-protocol-buffers", type="bool", default=True))
+    pod = Command("top pod", (*common, ALL_NAMESPACES, FIELD_SELECTOR, Flag("containers", type="bool", default=False),
+                              Flag("sum", type="bool", default=False)), top.cmd_top_pod)
+    node = Command("top node", (*common, Flag("show-capacity", type="bool", default=False)), top.cmd_top_node)
+    return {"pod": pod, "pods": pod, "po": pod, "node": node, "nodes": node, "no": node}
 
 
 # ------------------------------------------------------------------ the command table
@@ -371,10 +382,11 @@ def _commands() -> dict[str, Command]:
                                             Flag("subresource", default="")), cmd_auth_can_i),
             "whoami": Command("auth whoami", (OUTPUT,), cmd_auth_whoami),
         }),
-        "top": Command("top", (SELECTOR, ALL_NAMESPACES, Flag("containers", type="bool", default=False),
-                               Flag("no-headers", type="bool", default=False), Flag("sort-by", default=""),
-                               Flag("sum", type="bool", default=False), Flag("use-protocol-buffers", type="bool", default=True),
-                               Flag("show-capacity", type="bool", default=False)), cmd_top),
+        "top": Command("top", (), None, _top_commands()),
+        "autoscale": Command("autoscale", (*FILENAME, OUTPUT, DRY_RUN, *TEMPLATE, FIELD_MANAGER, RECORD,
+                                           Flag("max", type="int", default=-1), Flag("min", type="int", default=-1),
+                                           Flag("cpu-percent", type="int", default=-1), Flag("name", default=""),
+                                           Flag("save-config", type="bool", default=False)), cmd_autoscale),
     }
 
 

@@ -1,0 +1,82 @@
+"""The judged line: "An HPA with target 50% scales a Deployment up under a CPU load and back down
+after it", on the simulated runtime and on Docker.
+
+The load is a busy loop exec'd into the Pod (``yes > /dev/null &``), stopped with ``killall yes``;
+the cluster clock runs 20 times faster, so metrics-server scrapes every 0.75 s and the 300 s
+scale-down stabilization window lasts 15 real seconds.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from k8sedu import Cluster
+
+SPEED = 20.0
+DEPLOYMENT = {
+    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+    "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+             "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                 "terminationGracePeriodSeconds": 0,
+                 "containers": [{"name": "web", "image": "k8sedu/busybox", "command": ["sleep", "3600"],
+                                 "resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "200m"}}}]}}},
+}
+
+
+def wait_until(fn, what: str, timeout: float) -> object:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+
+
+def _replicas(c: Cluster) -> int:
+    return int(c.get("deployment/web")["spec"]["replicas"])
+
+
+def scale_up_and_down(c: Cluster) -> None:
+    c.apply(DEPLOYMENT)
+    c.wait("deployment/web", "Available", timeout=60)
+    assert c.kubectl("autoscale deployment web --cpu-percent=50 --min=1 --max=4") == \
+        "horizontalpodautoscaler.autoscaling/web autoscaled\n"
+    pod = c.get("pods", selector="app=web")[0]["metadata"]["name"]
+    c.kubectl(f"exec {pod} -- sh -c 'yes > /dev/null &'")
+
+    # one busy loop, capped at 200m by the CPU limit: ~200% of the 100m request, 4x the target
+    wait_until(lambda: _replicas(c) > 1, "the HPA to scale up", 45)
+    events = [e["message"] for e in c.events() if e["reason"] == "SuccessfulRescale"]
+    assert events and events[0].endswith("; reason: cpu resource utilization (percentage of request) above target")
+    table = c.kubectl("get hpa web")
+    header, row = table.splitlines()
+    assert header.split() == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
+    assert row.split()[:3] == ["web", "Deployment/web", "cpu:"]
+    utilization = int(row.split()[3].split("%/")[0])
+    assert utilization > 100 and row.split()[3].endswith("%/50%")
+    top = c.kubectl(f"top pod {pod}")
+    assert top.splitlines()[0].split() == ["NAME", "CPU(cores)", "MEMORY(bytes)"]
+    assert int(top.splitlines()[1].split()[1].rstrip("m")) > 100  # the busy Pod uses more than its request
+
+    c.kubectl(f"exec {pod} -- killall yes")
+    wait_until(lambda: _replicas(c) == 1, "the HPA to scale back down", 60)
+    events = [e["message"] for e in c.events() if e["reason"] == "SuccessfulRescale"]
+    assert events[-1] == "New size: 1; reason: All metrics below target"
+    status = c.get("hpa/web")["status"]
+    assert status["desiredReplicas"] == 1
+    assert {cond["type"] for cond in status["conditions"]} == {"AbleToScale", "ScalingActive", "ScalingLimited"}
+
+
+def test_hpa_scales_up_and_down_on_sim():
+    with Cluster(nodes=2, runtime="sim", speed=SPEED) as c:
+        scale_up_and_down(c)
+
+
+@pytest.mark.docker
+def test_hpa_scales_up_and_down_on_docker():
+    with Cluster(nodes=2, runtime="docker", speed=SPEED) as c:
+        scale_up_and_down(c)
