@@ -143,17 +143,21 @@ def test_service_selecting_nothing_refuses_connections() -> None:
                  "spec": {"selector": {"app": "nobody"}, "ports": [{"port": 80}]}})
         url = c.url("service/nobody")
         port = int(url.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-            s.settimeout(5)
-            try:
-                data = s.recv(100)
-            except ConnectionResetError:
-                data = b""
-        assert data == b""
-        with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
+        assert c.proxy.wait_synced(10)
+        # upstream's REJECT rule: the handshake itself is refused
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        with pytest.raises(urllib.error.URLError) as err:
             urllib.request.urlopen(url, timeout=5).read()
-        _eventually(lambda: any(e.action == "reject" for e in c.flow.events() if e.src == "kube-proxy"))
+        assert isinstance(err.value.reason, ConnectionRefusedError)
+        _eventually(lambda: any(e.action == "reject" and e.detail.get("service") == "default/nobody"
+                                for e in c.flow.events() if e.src == "kube-proxy"))
+        # a Pod appears: the same port listens again and serves
+        c.apply(_web(1)[0] | {"metadata": {"name": "somebody"}})
+        c.kubectl(["patch", "service", "nobody", "-p", '{"spec": {"selector": {"app": "web"}}}'])
+        _eventually(lambda: len(c.proxy.endpoints_for("default", "nobody")) == 1)
+        assert c.url("service/nobody") == url
+        assert _hostname(url).startswith("somebody-")
 
 
 def test_node_port_listens_on_localhost() -> None:

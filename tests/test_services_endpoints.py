@@ -11,7 +11,7 @@ import pytest
 from k8sedu import Cluster
 
 
-def _eventually(fn: Callable[[], Any], timeout: float = 20.0) -> Any:
+def _eventually(fn: Callable[[], Any], timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -49,7 +49,7 @@ def test_ready_and_not_ready_addresses(cluster: Cluster) -> None:
     c = cluster
     c.apply([_pod("ep-good", {"app": "ep"}), _pod("ep-bad", {"app": "ep"}, ready_path="/missing"),
              _service("ep", {"app": "ep"})])
-    c.wait("pod/ep-good", "Ready", timeout=20)
+    c.wait("pod/ep-good", "Ready", timeout=60)
 
     def both_seen() -> dict[str, Any] | None:
         ep = c.get("endpoints/ep")
@@ -139,3 +139,44 @@ def test_kubectl_expose_gets_a_cluster_ip(cluster: Cluster) -> None:
     svc = c.get("service/exp")
     assert svc["spec"]["clusterIP"].startswith("10.")
     assert svc["spec"]["clusterIP"] in c.kubectl("get svc exp")
+
+
+def test_kubernetes_service_has_the_apiservers_endpoints(cluster: Cluster) -> None:
+    """Upstream's endpoint reconciler: the selector-less ``kubernetes`` Service gets the apiserver's
+    address in an Endpoints and an EndpointSlice of the same name, which no controller rewrites."""
+    c = cluster
+    ep = c.get("endpoints/kubernetes")
+    assert ep["subsets"] == [{"addresses": [{"ip": "192.168.49.2"}],
+                              "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]
+    assert ep["metadata"]["labels"] == {"endpointslice.kubernetes.io/skip-mirror": "true"}
+    es = c.get("endpointslice/kubernetes")
+    assert es["metadata"]["labels"] == {"kubernetes.io/service-name": "kubernetes"}
+    assert es["addressType"] == "IPv4"
+    assert es["endpoints"] == [{"addresses": ["192.168.49.2"], "conditions": {"ready": True}}]
+    assert es["ports"] == [{"name": "https", "port": 6443, "protocol": "TCP"}]
+    out = c.kubectl("get endpointslices kubernetes").splitlines()
+    assert out[0].split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
+    assert out[1].split()[:4] == ["kubernetes", "IPv4", "6443", "192.168.49.2"]
+    assert c.kubectl("get endpoints kubernetes").splitlines()[1].split()[1] == "192.168.49.2:6443"
+
+
+def test_endpointslice_columns_as_kubectl_1_32(cluster: Cluster) -> None:
+    c = cluster
+    c.apply([_pod(f"many-{i}", {"app": "many"}) for i in range(5)]
+            + [_service("many", {"app": "many"}), _service("few", {"app": "none-such"})])
+    for i in range(5):
+        c.wait(f"pod/many-{i}", "Ready", timeout=30)
+
+    def row(svc: str, want: str) -> list[str] | None:
+        lines = c.kubectl(f"get endpointslices -l kubernetes.io/service-name={svc}").splitlines()
+        cells = lines[1].split() if len(lines) > 1 else []
+        return cells if want in " ".join(cells) else None
+
+    cells = _eventually(lambda: row("many", "+ 2 more..."))
+    ips = sorted((p["status"]["podIP"] for p in c.get("pods", selector="app=many")),
+                 key=lambda ip: tuple(int(x) for x in ip.split(".")))
+    assert cells[1:3] == ["IPv4", "80"]
+    assert cells[3] == ",".join(ips[:3])  # the first three, in the slice's order, then the rest counted
+    assert cells[4:7] == ["+", "2", "more..."]
+    cells = _eventually(lambda: row("few", "<unset>"))
+    assert cells[1:4] == ["IPv4", "<unset>", "<unset>"]  # the placeholder slice of a Service selecting nothing

@@ -1,4 +1,4 @@
-"""Service names inside Pods: upstream's DNS naming rules, and the ``/etc/hosts`` lines we write instead.
+"""Service names inside Pods: upstream's DNS naming rules, and the ``/etc/hosts`` lines of the fallback.
 
 In a real cluster the kubelet points each Pod's ``/etc/resolv.conf`` at the cluster DNS (CoreDNS,
 ``dnsPolicy: ClusterFirst``)::
@@ -10,14 +10,16 @@ In a real cluster the kubelet points each Pod's ``/etc/resolv.conf`` at the clus
 and CoreDNS answers ``web.default.svc.cluster.local`` with the Service's ClusterIP. With the search
 path, ``web``, ``web.default`` and ``web.default.svc`` all end at that full name.
 
-Our simplification (k8sedu 的简化): there is no CoreDNS and the ClusterIP (10.96.x.y) is virtual — no
+The cluster DNS is :mod:`k8sedu.proxy.dns` (it answers from the live state, so a Service created
+after a Pod started has a name there too). Only when it cannot run (it could not bind port 53, or
+Docker Desktop) is the fallback below used. The ClusterIP (10.96.x.y) is virtual — no
 kernel rule (iptables DNAT) makes it reachable inside the containers. So the kubelet writes the
 names of the Services that exist when the Pod's sandbox is created into the Pod's ``/etc/hosts``
 (every name form above; the short ``web`` only for Services of the Pod's own namespace), each
 pointing at the address where kube-proxy listens for Pods: the gateway of the cluster's Docker
 network, on the Service's own port. The search path is still written, as upstream writes it.
-A Service created after the Pod started has no name in that Pod (like its environment
-variables, and unlike real DNS); recreate the Pod to see it.
+With this fallback a Service created after the Pod started has no name in that Pod (like its
+environment variables, and unlike real DNS); recreate the Pod to see it.
 """
 
 from __future__ import annotations

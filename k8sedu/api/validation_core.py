@@ -153,6 +153,22 @@ def validate_service(svc: Obj, old: Obj | None) -> Errs:
                     f"{p}.nodePort", FORBIDDEN, "", "may not be used when `type` is 'ClusterIP'"
                 )
             )
+    # upstream: duplicate nodePorts, then duplicate (protocol, port) pairs, printed as Go's %#v
+    seen_node: set[tuple[str, int]] = set()
+    seen_port: set[tuple[str, int]] = set()
+    for i, port in enumerate(ports):
+        proto, node_port = str(port.get("protocol") or ""), as_int(port.get("nodePort")) or 0
+        if node_port:
+            if (proto, node_port) in seen_node:
+                errs.append(FieldError(f"spec.ports[{i}].nodePort", DUPLICATE, node_port))
+            seen_node.add((proto, node_port))
+    for i, port in enumerate(ports):
+        key = (str(port.get("protocol") or ""), as_int(port.get("port")) or 0)
+        if key in seen_port:
+            errs.append(FieldError(f"spec.ports[{i}]", DUPLICATE, GoValue(
+                f'core.ServicePort{{Name:"", Protocol:"{key[0]}", AppProtocol:(*string)(nil), Port:{key[1]}, '
+                'TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}')))
+        seen_port.add(key)
     if stype not in _SERVICE_TYPES:
         errs.append(not_supported("spec.type", stype, _SERVICE_TYPES))
     affinity = spec.get("sessionAffinity")

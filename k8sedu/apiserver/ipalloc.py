@@ -33,6 +33,10 @@ __all__ = [
     "KUBERNETES_SERVICE_IP",
     "ServiceAllocator",
     "kubernetes_service",
+    "kubernetes_endpoints",
+    "kubernetes_endpointslice",
+    "APISERVER_ADDRESS",
+    "APISERVER_PORT",
 ]
 
 #: ``--service-cluster-ip-range`` (kubeadm's default)
@@ -41,6 +45,11 @@ SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 NODE_PORT_RANGE = (30000, 32767)
 #: the first address of the range belongs to the ``kubernetes`` Service in ``default``
 KUBERNETES_SERVICE_IP = str(SERVICE_CIDR.network_address + 1)
+
+#: the apiserver's ``--advertise-address`` and ``--secure-port``: it "runs on" node-1, whose made-up
+#: InternalIP is minikube's first node address (see k8sedu.kubelet.node)
+APISERVER_ADDRESS = "192.168.49.2"
+APISERVER_PORT = 6443
 
 _INVALID = "Invalid value"
 _NODE_PORT_TYPES = ("NodePort", "LoadBalancer")
@@ -72,6 +81,34 @@ def kubernetes_service() -> dict[str, Any]:
             "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
             "sessionAffinity": "None",
         },
+    }
+
+
+def kubernetes_endpoints() -> dict[str, Any]:
+    """The Endpoints of the ``kubernetes`` Service, as upstream's endpoint reconciler writes them: the
+    Service has no selector, so no controller manages them; the apiserver puts its own address there.
+    ``skip-mirror`` tells the EndpointSlice mirroring controller to leave them alone."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": "kubernetes", "namespace": "default",
+                     "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+        "subsets": [{"addresses": [{"ip": APISERVER_ADDRESS}],
+                     "ports": [{"name": "https", "port": APISERVER_PORT, "protocol": "TCP"}]}],
+    }
+
+
+def kubernetes_endpointslice() -> dict[str, Any]:
+    """The EndpointSlice the reconciler writes beside them (``endpointSliceFromEndpoints``): same name,
+    only the service-name label, every address ready."""
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"name": "kubernetes", "namespace": "default",
+                     "labels": {"kubernetes.io/service-name": "kubernetes"}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [APISERVER_ADDRESS], "conditions": {"ready": True}}],
+        "ports": [{"name": "https", "port": APISERVER_PORT, "protocol": "TCP"}],
     }
 
 

@@ -58,8 +58,9 @@ MAX_ENDPOINTS_PER_SLICE = 100
 _PortsKey = tuple[tuple[tuple[str, Any], ...], ...]
 
 
-def slice_endpoint(pod: Obj) -> Obj:
-    """One endpoint of a slice for a Pod: its address, conditions, targetRef and nodeName."""
+def slice_endpoint(pod: Obj, svc: Obj | None = None) -> Obj:
+    """One endpoint of a slice for a Pod: its address, conditions, targetRef and nodeName (and its
+    hostname when the Pod's subdomain is *svc*'s name: the DNS name of a StatefulSet Pod)."""
     md, spec = pod["metadata"], pod.get("spec") or {}
     serving = meta.pod_is_ready(pod)
     terminating = bool(md.get("deletionTimestamp"))
@@ -70,6 +71,8 @@ def slice_endpoint(pod: Obj) -> Obj:
     }
     if spec.get("nodeName"):
         ep["nodeName"] = spec["nodeName"]
+    if svc is not None and spec.get("hostname") and spec.get("subdomain") == svc["metadata"]["name"]:
+        ep["hostname"] = spec["hostname"]
     return ep
 
 
@@ -94,7 +97,7 @@ def desired_groups(svc: Obj, pods: list[Obj]) -> dict[_PortsKey, list[Obj]]:
         if spec.get("ports") and not ports:
             continue
         key = tuple(tuple(sorted(p.items())) for p in ports)
-        groups.setdefault(key, []).append(slice_endpoint(pod))
+        groups.setdefault(key, []).append(slice_endpoint(pod, svc))
     for eps in groups.values():
         eps.sort(key=lambda e: tuple(int(x) if x.isdigit() else 0 for x in e["addresses"][0].split(".")))
     return groups

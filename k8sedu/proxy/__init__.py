@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .dns import ClusterDNS
 from .proxier import COMPONENT, PUBLISHED_PORTS_ANNOTATION, KubeProxy
 from .relay import RelayLoop
 from .rules import MODES, Choice, Chooser, Endpoint, ServicePort, usable_endpoints
@@ -12,6 +13,7 @@ __all__ = [
     "PUBLISHED_PORTS_ANNOTATION",
     "Chooser",
     "Choice",
+    "ClusterDNS",
     "Endpoint",
     "KubeProxy",
     "RelayLoop",

@@ -22,8 +22,8 @@ in ``containerPorts``) cannot be reached from the host and is left out.
 
 Inside Pods (``wget -qO- http://web``): the ClusterIP is virtual here, so ``set_pod_address(host)``
 makes this kube-proxy also listen, for each Service port number, on *host* (the cluster's Docker
-network gateway, which every container can reach) on that same port; the Pod's ``/etc/hosts``
-maps the Service names to it (see :mod:`k8sedu.api.servicedns`). Two Services with the same port
+network gateway, which every container can reach) on that same port; the cluster DNS
+(:mod:`k8sedu.proxy.dns`) answers the Service names with it. Two Services with the same port
 share one such listener: a connection goes to the Service its HTTP ``Host:`` header names (as the
 client Pod's search path completes it), else to the one in the client Pod's namespace (found from
 its source IP), the first by name if several. ``route(host, port)`` does the same naming for the
@@ -107,6 +107,7 @@ class KubeProxy:
         # entries without it (a dict lookup of an immutable ServicePort)
         self._lock = threading.Lock()
         self._table: dict[Key, ServicePort] = {}
+        self._programmed: dict[Key, ServicePort] = {}  # the table once its listeners are in place
         self._ports: dict[Key, int] = {}  # service port → local listener port
         self._node_ports: dict[Key, int] = {}
         self._pod_host = ""  # where Pods reach Services (set_pod_address); "" = not at all
@@ -177,9 +178,10 @@ class KubeProxy:
         return self._table.get((namespace, name, port))
 
     def endpoints_for(self, namespace: str, name: str, port: int | None = None) -> list[Endpoint]:
-        """The endpoints new connections may go to now, as this proxy sees them."""
+        """The endpoints new connections may go to now, as this proxy sees them (once its
+        listeners accept or refuse accordingly)."""
         with self._lock:
-            sps = [sp for k, sp in self._table.items() if k[:2] == (namespace, name)
+            sps = [sp for k, sp in self._programmed.items() if k[:2] == (namespace, name)
                    and (port is None or k[2] == port)]
         return [e for sp in sps for e in usable_endpoints(sp.endpoints)]
 
@@ -300,6 +302,38 @@ class KubeProxy:
                         with self._lock:
                             self._node_ports[key] = sp.node_port
         self._sync_pod_listeners(table)
+        self._sync_rejects(table)
+        with self._lock:
+            self._programmed = table
+
+    def _sync_rejects(self, table: dict[Key, ServicePort]) -> None:
+        """Listeners of Service ports with no usable endpoint stop listening (upstream's REJECT rule:
+        "connection refused"), and listen again when one comes. A Pod listener several Services
+        share refuses only when none of them has an endpoint."""
+        def serves(sp: ServicePort) -> bool:
+            return any(e.host_port for e in usable_endpoints(sp.endpoints))
+
+        wanted: dict[Any, bool] = {}
+        for key, sp in table.items():
+            wanted[("svc", key)] = not serves(sp)
+            wanted[("nodeport", key)] = not serves(sp)
+        by_port: dict[int, bool] = {}
+        for key, sp in table.items():
+            if _has_ip(sp):
+                by_port[key[2]] = by_port.get(key[2], False) or serves(sp)
+        for port, any_serves in by_port.items():
+            wanted[("pod", port)] = not any_serves
+        for relay_key, refuse in wanted.items():
+            if not self.relay.known(relay_key) or self.relay.refusing(relay_key) == refuse:
+                continue
+            try:
+                self.relay.set_refusing(relay_key, refuse)
+            except OSError as e:
+                log.warning("kube-proxy: could not %s %s (%s)", "stop listening on" if refuse else "listen again on",
+                            relay_key, e)
+                continue
+            if refuse and relay_key[0] == "svc":
+                self._flow_queue.put(("reject-rule", table[relay_key[1]]))
 
     def _sync_pod_listeners(self, table: dict[Key, ServicePort]) -> None:
         with self._lock:
@@ -404,9 +438,20 @@ class KubeProxy:
             if item is None:
                 return
             try:
-                self._record(*item)
+                if item[0] == "reject-rule":
+                    self._record_reject_rule(item[1])
+                else:
+                    self._record(*item)
             except Exception:
                 log.exception("kube-proxy: recording a flow event failed")
+
+    def _record_reject_rule(self, sp: ServicePort) -> None:
+        svc_ref = {"kind": "Service", "metadata": {"name": sp.name, "namespace": sp.namespace}}
+        self.client.apiserver.flow.record(
+            COMPONENT, "kube-proxy", "reject", svc_ref,
+            explain=f"Service {sp.label} 没有可用的 endpoint：kube-proxy 写入 REJECT 规则，"
+                    f"新连接被拒绝（connection refused），直到有 Pod 就绪。",
+            service=sp.label, mode=self.mode, target=f"{sp.cluster_ip}:{sp.port}", endpoint=None, rule=None)
 
     def _record(self, sp: ServicePort, client: tuple[str, int], choice: Choice | None, via: str,
                 port: int | None) -> None:
