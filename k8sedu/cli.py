@@ -182,6 +182,12 @@ def _cmd_serve(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def _cmd_grade(args: argparse.Namespace, extra: list[str]) -> int:
+    # grading sits above the cli in the layer table (DESIGN.md §3): it runs as its own process,
+    # which parses the arguments (``k8sedu grade --help``) and grades each notebook in a child.
+    return subprocess.call([sys.executable, "-m", "k8sedu.grading.batch", *extra])
+
+
 def _cmd_not_yet(args: argparse.Namespace, extra: list[str]) -> int:
     print(f"k8sedu {args.command}: 暂不可用（将在后续版本提供）/ "
           "not yet available (coming in a later release)", file=sys.stderr)
@@ -267,11 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--namespace", help="学生用户的命名空间 / the student's namespace (default: the user name)")
     serve.set_defaults(func=_cmd_serve)
 
-    for name, zh, en in [
-        ("grade", "批量评分练习", "grade exercises for a class"),
-    ]:
-        cmd = sub.add_parser(name, help=f"{zh} / {en}（即将推出 / coming soon）")
-        cmd.set_defaults(func=_cmd_not_yet, extra_ok=True)
+    grade = sub.add_parser(
+        "grade", add_help=False, prefix_chars="\0",  # every argument, --help too, goes to the grader
+        help="批量评分练习 / grade exercises for a class: k8sedu grade exercises/NN-slug "
+             "submissions/*.ipynb --out grades.csv",
+    )
+    grade.set_defaults(func=_cmd_grade, extra_ok=True)
     return parser
 
 

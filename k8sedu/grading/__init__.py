@@ -19,8 +19,8 @@ from __future__ import annotations
 from .check import Check, CheckFailed, CheckFn, check
 from .context import CheckContext
 from .grader import Grader, run_check
-from .registry import find_exercise, load_checks
+from .registry import find_exercise, load_checks, load_module
 from .result import Report, Result
 
 __all__ = ["Check", "CheckContext", "CheckFailed", "CheckFn", "Grader", "Report", "Result", "check",
-           "find_exercise", "load_checks", "run_check"]
+           "find_exercise", "load_checks", "load_module", "run_check"]

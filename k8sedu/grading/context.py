@@ -110,3 +110,21 @@ class CheckContext:
                 raise CheckFailed(f"Pod {name} 的 status 写着 Running，但容器运行时里没有正在运行的容器 "
                                   f"{spec['name']}：状态必须由 kubelet 根据真实容器上报。")
         return pod
+
+    def running_pods(self, selector: str | None = None, namespace: str | None = None) -> list[dict[str, Any]]:
+        """The Pods matching *selector* that really run (see :meth:`require_running_pod`) and are
+        not being deleted: what a Deployment "has" from the student's point of view."""
+        found = []
+        for pod in self.pods(selector, namespace):
+            if pod["metadata"].get("deletionTimestamp"):
+                continue
+            try:
+                found.append(self.require_running_pod(pod["metadata"]["name"], namespace))
+            except CheckFailed:
+                continue
+        return found
+
+    def exec(self, pod: str, command: str, container: str | None = None, namespace: str | None = None) -> str:
+        """What ``kubectl exec <pod> -- <command>`` prints: read from inside the real container."""
+        c = f" -c {container}" if container else ""
+        return self.kubectl(f"exec {pod} -n {namespace or self.namespace}{c} -- {command}")

@@ -7,7 +7,9 @@ In a notebook::
     grader.check_all()        # the summary table (hidden checks too, without their hints)
 
 A check that waits (``wait=60``) is tried again every half second until it passes, it fails with
-``final=True``, or the deadline comes; ``max_wait`` caps every wait (graders and tests use it).
+``final=True``, or the deadline comes; ``max_wait`` caps every wait (graders and tests use it); when it is not given, the environment
+variable ``K8SEDU_GRADER_MAX_WAIT`` (seconds) is used if set — the batch grader sets it so that the
+check cells of a submission do not wait long; its own final grading passes ``max_wait`` explicitly.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from .check import Check, CheckFailed
 from .context import CheckContext
-from .registry import find_exercise, load_checks
+from .registry import find_exercise, load_checks, load_module
 from .result import Report, Result
 
 __all__ = ["Grader", "run_check"]
@@ -65,7 +67,10 @@ class Grader:
         self.exercise = exercise
         self.folder = find_exercise(exercise, exercises_dir)
         self.checks = load_checks(self.folder)
+        self._module = load_module(self.folder)
         self.context = CheckContext(cluster, namespace)
+        if max_wait is None and os.environ.get("K8SEDU_GRADER_MAX_WAIT"):
+            max_wait = float(os.environ["K8SEDU_GRADER_MAX_WAIT"])
         self.max_wait = max_wait
 
     @property
@@ -77,6 +82,12 @@ class Grader:
             if c.id == qid:
                 return c
         raise KeyError(f"练习 {self.exercise} 没有题目 {qid}（有：{', '.join(c.id for c in self.checks)}）")
+
+    def setup(self) -> None:
+        """Create what the exercise gives before the student starts (``setup(cluster)`` in checks.py)."""
+        given = getattr(self._module, "setup", None)
+        if given is not None:
+            given(self.cluster)
 
     def check(self, qid: str) -> Result:
         return run_check(self._find(qid), self.context, self.max_wait)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 from .check import Check
 
-__all__ = ["find_exercise", "load_checks"]
+__all__ = ["find_exercise", "load_checks", "load_module"]
 
 
 def _candidates(exercises_dir: str | os.PathLike[str] | None) -> list[Path]:
@@ -41,14 +42,25 @@ def find_exercise(name: str, exercises_dir: str | os.PathLike[str] | None = None
     raise FileNotFoundError(f"找不到练习 {name}（需要 exercises/{name}/checks.py）")
 
 
-def load_checks(folder: str | os.PathLike[str]) -> list[Check]:
-    """The checks of one exercise folder, in order; duplicate ids are refused."""
+def load_module(folder: str | os.PathLike[str]) -> ModuleType:
+    """The exercise's ``checks.py`` as a module (fresh each time: a student cannot have patched it).
+
+    Besides its checks it may define ``NODES`` (the nodes the exercise's cluster has, default 1) and
+    ``setup(cluster)``: what the exercise gives before the student starts (``Grader.setup()``).
+    """
     path = Path(folder) / "checks.py"
     spec = importlib.util.spec_from_file_location(f"k8sedu_exercise_{Path(folder).name.replace('-', '_')}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def load_checks(folder: str | os.PathLike[str]) -> list[Check]:
+    """The checks of one exercise folder, in order; duplicate ids are refused."""
+    path = Path(folder) / "checks.py"
+    module = load_module(folder)
     checks = getattr(module, "CHECKS", None)
     if checks is None:
         checks = [v for v in vars(module).values() if isinstance(v, Check)]

@@ -1,0 +1,21 @@
+"""The solution of 08-job-cronjob (``solve``) and a partial one (``partial``) that CI grades."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).parent
+PARTIAL_POINTS = {"q1": 3, "q2": 2, "q3": 0, "q4": 0}
+
+
+def partial(c: Any) -> None:
+    """The Job only, no CronJob."""
+    objs = list(yaml.safe_load_all((HERE / "jobs.yaml").read_text(encoding="utf-8")))
+    c.apply([o for o in objs if o["kind"] == "Job"])
+
+
+def solve(c: Any) -> None:
+    c.apply(HERE / "jobs.yaml")
