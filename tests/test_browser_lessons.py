@@ -41,9 +41,17 @@ RUNTIMES = [pytest.param("sim", id="sim"), pytest.param("docker", id="docker", m
 WIDTH = 1280
 RUN_TIMEOUT_MS = 150_000
 
+# The titles of the plotly figures on the page whose every trace is empty (a figure drawn blank).
+_BLANK_FIGURES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).filter(el => {
+    const filled = t => ['x', 'y', 'z', 'values', 'labels'].some(k => t[k] && t[k].length > 0)
+        || (t.cells && t.cells.values && t.cells.values.length > 0)
+        || (t.node && t.node.label && t.node.label.length > 0);
+    return !(el.data || []).some(filled);
+}).map(el => ((el.layout || {}).title || {}).text || '(untitled)')"""
+
 
 def lesson_title(path: Path) -> str:
-    """``01-初识集群.ipynb`` -> ``初识集群``: the title its rendered headings must show."""
+    """``02-集群架构.ipynb`` -> ``集群架构``: the title its rendered headings must show."""
     return re.sub(r"^\d+-", "", path.stem)
 
 
@@ -154,6 +162,12 @@ def test_lesson_in_jupyterlab(lab: JupyterLab, page: Any, path: Path) -> None:
 
     if "容器运行时" in before.decode("utf-8"):  # the lesson says which runtime it got: the pinned one
         assert any(re.search(rf"容器运行时[:：]\s*{runtime}\b", t) for t in texts), texts
+
+    # Widgets and figures rendered, not blank: no widget error, and every plotly figure has data to draw.
+    body = page.locator("body").inner_text()
+    assert "Error displaying widget" not in body and "Model not found" not in body, f"a widget failed, see {shot}"
+    blank = page.evaluate(_BLANK_FIGURES_JS)
+    assert blank == [], f"plotly figures with nothing to draw in {path.name} ({runtime}): {blank}, see {shot}"
 
     title = lesson_title(path)
     markdown = page.locator(".jp-MarkdownOutput")

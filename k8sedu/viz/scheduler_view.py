@@ -27,6 +27,7 @@ import plotly.graph_objects as go
 
 from ..scheduler import simulate
 from ..scheduler.trace import Trace
+from .live import as_widget
 from .style import (
     CHOSEN,
     ERROR_TEXT,
@@ -264,8 +265,9 @@ class SchedulerView:
         t = self.theme
         self.header = widgets.HTML()
         self.message = widgets.HTML()
-        self.filter_fig = go.FigureWidget(data=[go.Table(header={"values": []}, cells={"values": []})])
-        self.score_fig = go.FigureWidget()
+        # plain figures first; they become FigureWidgets after the first render (see live.as_widget)
+        self.filter_fig: Any = go.Figure(data=[go.Table(header={"values": []}, cells={"values": []})])
+        self.score_fig: Any = go.Figure()
         self._bars: list[go.Bar] = []
         self.score_fig.add_trace(go.Scatter(x=[], y=[], mode="text", textposition="middle right",
                                             name="总分", showlegend=False, hoverinfo="skip"))
@@ -277,13 +279,15 @@ class SchedulerView:
                                      xaxis={"title": {"text": "加权得分（归一化分 × 权重）"}, "rangemode": "tozero"},
                                      legend={"orientation": "h", "y": -0.25, "yanchor": "top"})
         self.controls = self._build_controls()
-        self.widget = widgets.VBox([self.header, self.controls, self.filter_fig, self.score_fig, self.message])
 
         if trace is not None:
             self.render(SchedulerSnapshot.from_trace(trace))
         elif self._pod is not None:
             self.recompute()
         self.controls.layout.display = "" if self._pod is not None else "none"
+        self.filter_fig, self.score_fig = as_widget(self.filter_fig), as_widget(self.score_fig)
+        self._totals_trace, self._bars = self.score_fig.data[0], list(self.score_fig.data[1:])
+        self.widget = widgets.VBox([self.header, self.controls, self.filter_fig, self.score_fig, self.message])
 
     # -- constructors ---------------------------------------------------------------------------
     @classmethod
