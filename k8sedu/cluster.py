@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -148,6 +149,8 @@ class Cluster:
         self.controller_manager: Any = None
         self.proxy: Any = None  # kube-proxy (k8sedu.proxy.KubeProxy)
         self.ingress: Any = None  # the Ingress controller (k8sedu.proxy.ingress.IngressController)
+        self.dns: Any = None  # the cluster DNS (k8sedu.proxy.dns.ClusterDNS)
+        self.metrics_server: Any = None  # metrics-server (k8sedu.metrics.MetricsServer): kubectl top, HPA
         self._kubectl: Any = None
         self.http: Any = None  # the KubeAPIServer of serve(), if any
         self.kubeconfig: str | None = None
@@ -168,7 +171,7 @@ class Cluster:
             self.apiserver = APIServer(store, self.clock, self.flow)
             node_names = [f"node-{i}" for i in range(1, self.nodes + 1)]
             self.apiserver.watch_agents.update(
-                {"scheduler", "controller-manager"} | {f"kubelet/{n}" for n in node_names}
+                {"scheduler", "controller-manager", "kube-proxy"} | {f"kubelet/{n}" for n in node_names}
             )
             self.client = Client(self.apiserver, ADMIN, "kubectl")
             try:
@@ -198,20 +201,11 @@ class Cluster:
 
     def _start_components(self, node_names: list[str]) -> None:
         from .controllers import ControllerManager
-        from .kubelet import Kubelet
         from .scheduler import Scheduler
 
         assert self.apiserver is not None
         for name in node_names:
-            kubelet = Kubelet(
-                Client(self.apiserver, node_user(name), f"kubelet/{name}"),
-                self.runtime,
-                name,
-                self.clock,
-                capacity=dict(self.node_capacity),
-            )
-            self._kubelets[name] = kubelet
-            self._components.append(kubelet)
+            self._components.append(self._new_kubelet(name))
         from .controllers import ControllerManagerOptions
 
         self.controller_manager = ControllerManager(
@@ -221,21 +215,92 @@ class Cluster:
         self.scheduler = Scheduler(Client(self.apiserver, SCHEDULER, "scheduler"), self.clock)
         from .proxy import KubeProxy
 
-        self.proxy = KubeProxy(Client(self.apiserver, KUBE_PROXY, "kube-proxy"), self.clock, mode=self.proxy_mode)
+        # the host's route to Pod IPs (the Pod IP on Docker on Linux, published ports on Docker Desktop)
+        self.proxy = KubeProxy(Client(self.apiserver, KUBE_PROXY, "kube-proxy"), self.clock, mode=self.proxy_mode,
+                               reach=getattr(self.runtime, "pod_address", None))
         # Services by name from inside Pods (k8sedu.api.servicedns): Docker containers reach kube-proxy
         # on the host side of the cluster network; the sim runtime's wget asks kube-proxy directly
         if hasattr(self.runtime, "service_addresses"):
             self.proxy.set_pod_address(self.runtime.service_addresses()[1])
         if hasattr(self.runtime, "set_router"):
             self.runtime.set_router(self.proxy.route)
+        self._start_dns()
         from .proxy.ingress import INGRESS_CONTROLLER, IngressController
 
         self.ingress = IngressController(Client(self.apiserver, INGRESS_CONTROLLER, "ingress-controller"), self.proxy)
-        self._components += [self.controller_manager, self.scheduler, self.proxy, self.ingress]
+        from .apiserver.rbac import METRICS_SERVER
+        from .metrics import MetricsServer
+
+        self.metrics_server = MetricsServer(Client(self.apiserver, METRICS_SERVER, "metrics-server"), self.clock)
+        self._components += [self.controller_manager, self.scheduler, self.proxy, self.ingress, self.metrics_server]
         for component in self._components:
             component.start()
         for name in node_names:
             self.wait(f"node/{name}", "Ready", timeout=30)
+
+    def _new_kubelet(self, name: str) -> Any:
+        from .kubelet import Kubelet
+
+        assert self.apiserver is not None
+        kubelet = Kubelet(
+            Client(self.apiserver, node_user(name), f"kubelet/{name}"),
+            self.runtime,
+            name,
+            self.clock,
+            capacity=dict(self.node_capacity),
+        )
+        self._kubelets[name] = kubelet
+        return kubelet
+
+    def add_node(self, name: str | None = None, timeout: float = 30) -> NodeHandle:
+        """Join one more node to the running cluster: a new kubelet registers its Node, as when a
+        machine runs ``kubeadm join``; returns its handle once the node is Ready. The default name
+        is the next free ``node-N``. DaemonSets follow it at once (their controller watches Nodes).
+        """
+        with self._lock:
+            if not self.started or self.apiserver is None:
+                raise RuntimeError("the cluster is not running: call c.start() first")
+            if name is None:
+                n = len(self._kubelets) + 1
+                while f"node-{n}" in self._kubelets:
+                    n += 1
+                name = f"node-{n}"
+            if name in self._kubelets:
+                raise AlreadyExists.of("nodes", name)
+            self.apiserver.watch_agents.add(f"kubelet/{name}")
+            kubelet = self._new_kubelet(name)
+            self._components.insert(len(self._kubelets) - 1, kubelet)  # kubelets stop last
+            self.nodes = len(self._kubelets)
+            kubelet.start()
+        self.wait(f"node/{name}", "Ready", timeout=timeout)
+        return NodeHandle(self, name)
+
+    def _start_dns(self) -> None:
+        """The cluster DNS (k8sedu.proxy.dns): on Docker it answers on the cluster network's gateway,
+        port 53, the nameserver the kubelet writes into ClusterFirst Pods; the sim runtime asks it
+        directly. When it cannot listen, Pods get Service names in /etc/hosts instead (a notice)."""
+        from .proxy.dns import COREDNS, ClusterDNS
+
+        assert self.apiserver is not None
+        addresses = getattr(self.runtime, "service_addresses", None)
+        pod_side = str(addresses()[0]) if callable(addresses) else ""
+        self.dns = ClusterDNS(Client(self.apiserver, COREDNS, "coredns"),
+                              service_address=(lambda _svc: pod_side) if pod_side else None)
+        self._components.append(self.dns)
+        if not callable(addresses):  # the simulated runtime resolves through the same code
+            self.runtime.cluster_dns = "10.96.0.10"
+            self.runtime.set_resolver(self.dns)
+            return
+        try:
+            if not pod_side[:1].isdigit():
+                raise OSError(f"containers reach the host as {pod_side!r}, not an IP address")
+            self.dns.serve(addresses()[1], 53)
+        except OSError as e:
+            _show_notice(f"集群 DNS（cluster DNS）无法在 {addresses()[1]}:53 监听（{e}）；Pod 里的 Service 名字改由 "
+                         "/etc/hosts 提供，只含 Pod 创建时已有的 Service。"
+                         f"(cluster DNS could not listen on port 53; Pods get Service names in /etc/hosts instead)")
+            return
+        self.runtime.cluster_dns = pod_side
 
     def stop(self) -> None:
         """Stop every component and remove every container, network and volume the cluster made."""
@@ -300,6 +365,7 @@ class Cluster:
                 pass
 
     def _teardown(self) -> None:
+        self.flow.step_mode = False  # a component waiting for 下一步 must not block stop()
         if self.http is not None:
             self.http.stop()
             self.http = None
@@ -316,6 +382,8 @@ class Cluster:
                 pass
         self._components.clear()
         self._kubelets.clear()
+        # the kubelets' files on the host (ConfigMap/Secret volumes): /tmp/k8sedu-<id>/
+        shutil.rmtree(Path(tempfile.gettempdir()) / f"k8sedu-{self.id}", ignore_errors=True)
         if self.runtime is not None:
             try:
                 self.runtime.cleanup()
@@ -543,6 +611,7 @@ def _deadline(timeout: float) -> float:
 
 
 _PHASES = {"Pending", "Running", "Succeeded", "Failed", "Active", "Terminating", "Bound"}
+_PHASED_KINDS = {"Pod", "Namespace", "PersistentVolume", "PersistentVolumeClaim"}
 
 
 def _condition_check(kind: str, condition: str) -> Any:
@@ -556,7 +625,7 @@ def _condition_check(kind: str, condition: str) -> Any:
         return lambda obj: obj is None
     if condition == "Exists":
         return lambda obj: obj is not None
-    if condition in _PHASES:
+    if condition in _PHASES and kind in _PHASED_KINDS:  # a Job's "Failed" is a condition, not a phase
         return lambda obj: obj is not None and obj.get("status", {}).get("phase") == condition
     if condition == "Scheduled":
         return lambda obj: obj is not None and bool(obj.get("spec", {}).get("nodeName"))

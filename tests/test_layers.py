@@ -31,7 +31,8 @@ LAYERS: list[tuple[int, tuple[str, ...], bool]] = [
     (1, ("runtime", "store"), False),  # container runtimes and images; the etcd-like store
     (2, ("apiserver",), False),  # authn -> authz -> admission -> validation -> store; watch
     (3, ("client",), False),  # in-process client, informers, work queue
-    (4, ("scheduler", "controllers", "kubelet", "proxy"), True),  # the control loops
+    # the control loops, and metrics-server (k8sedu.metrics: scrapes kubelets through the apiserver)
+    (4, ("scheduler", "controllers", "kubelet", "proxy", "metrics"), True),
     (5, ("server",), False),  # the Kubernetes-compatible HTTP API
     # the facade, the `k8sedu` command (cli, doctor, __main__), kubectl verbs, notebook magics;
     # k8sedu/__init__.py re-exports the facade (Cluster) and so stands here too.

@@ -12,6 +12,7 @@ unset, so the controller applies its own 300 s)::
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from k8sedu.api.naming import path_segment_name_errors
@@ -22,6 +23,7 @@ from k8sedu.errors import FieldError
 __all__ = [
     "default_hpa",
     "hpa_from_v1",
+    "hpa_to_v1",
     "validate_hpa",
     "scale_up_rules",
     "scale_down_rules",
@@ -87,6 +89,65 @@ def hpa_from_v1(obj: Obj) -> Obj:
         spec["metrics"] = [{"type": "Resource", "resource": {
             "name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}}]
     out.pop("status", None)
+    annotations = (out.get("metadata") or {}).get("annotations")
+    if annotations:
+        for key in _V1_ANNOTATIONS:
+            annotations.pop(key, None)
+    return out
+
+
+#: where upstream's v2 → v1 conversion keeps what autoscaling/v1 has no field for
+_V1_ANNOTATIONS = ("autoscaling.alpha.kubernetes.io/conditions", "autoscaling.alpha.kubernetes.io/metrics",
+                   "autoscaling.alpha.kubernetes.io/current-metrics", "autoscaling.alpha.kubernetes.io/behavior")
+
+
+def _is_cpu_utilization(metric: Obj, field: str) -> bool:
+    res = metric.get("resource") or {}
+    return (metric.get("type") == "Resource" and res.get("name") == "cpu"
+            and (res.get(field) or {}).get("averageUtilization") is not None)
+
+
+def hpa_to_v1(obj: Obj) -> Obj:
+    """The stored autoscaling/v2 object as an autoscaling/v1 client reads it (``kubectl get
+    hpa.v1.autoscaling``): the CPU Utilization target and current value become
+    ``targetCPUUtilizationPercentage`` / ``status.currentCPUUtilizationPercentage``; the other
+    metrics, the conditions and ``spec.behavior`` go to ``autoscaling.alpha.kubernetes.io/*``
+    annotations, as upstream's conversion keeps them."""
+    out = copy.deepcopy(obj)
+    out["apiVersion"] = "autoscaling/v1"
+    spec = out.setdefault("spec", {})
+    annotations: Obj = {}
+    other = []
+    for metric in spec.pop("metrics", None) or []:
+        if _is_cpu_utilization(metric, "target") and "targetCPUUtilizationPercentage" not in spec:
+            spec["targetCPUUtilizationPercentage"] = metric["resource"]["target"]["averageUtilization"]
+        else:
+            other.append(metric)
+    if other:
+        annotations["autoscaling.alpha.kubernetes.io/metrics"] = json.dumps(other, separators=(",", ":"))
+    behavior = spec.pop("behavior", None)
+    if behavior:
+        annotations["autoscaling.alpha.kubernetes.io/behavior"] = json.dumps(behavior, separators=(",", ":"))
+    if "status" in out:
+        status = out["status"] or {}
+        v1_status: Obj = {k: status[k] for k in ("observedGeneration", "lastScaleTime") if status.get(k) is not None}
+        v1_status["currentReplicas"] = status.get("currentReplicas", 0)
+        v1_status["desiredReplicas"] = status.get("desiredReplicas", 0)
+        current_other = []
+        for metric in status.get("currentMetrics") or []:
+            if _is_cpu_utilization(metric, "current") and "currentCPUUtilizationPercentage" not in v1_status:
+                v1_status["currentCPUUtilizationPercentage"] = metric["resource"]["current"]["averageUtilization"]
+            else:
+                current_other.append(metric)
+        if current_other:
+            annotations["autoscaling.alpha.kubernetes.io/current-metrics"] = json.dumps(current_other,
+                                                                                        separators=(",", ":"))
+        if status.get("conditions"):
+            annotations["autoscaling.alpha.kubernetes.io/conditions"] = json.dumps(status["conditions"],
+                                                                                   separators=(",", ":"))
+        out["status"] = v1_status
+    if annotations:
+        out.setdefault("metadata", {}).setdefault("annotations", {}).update(annotations)
     return out
 
 

@@ -39,6 +39,8 @@ def validate_job_spec(spec: Obj, path: str, generated_selector: bool = True) -> 
     mode = spec.get("completionMode")
     if mode is not None and mode not in ("NonIndexed", "Indexed"):
         errs.append(not_supported(f"{path}.completionMode", mode, ["NonIndexed", "Indexed"]))
+    if mode == "Indexed" and spec.get("completions") is None:
+        errs.append(FieldError(f"{path}.completions", REQUIRED, detail="when completion mode is Indexed"))
     template = spec.get("template")
     if template is None:
         return errs + [FieldError(f"{path}.template", REQUIRED)]
@@ -67,6 +69,9 @@ def validate_job_spec(spec: Obj, path: str, generated_selector: bool = True) -> 
     if restart not in ("OnFailure", "Never"):
         errs.append(not_supported(f"{path}.template.spec.restartPolicy", restart or "",
                                   ["OnFailure", "Never"]))
+    elif spec.get("podFailurePolicy") is not None and restart != "Never":
+        errs.append(FieldError(f"{path}.template.spec.restartPolicy", INVALID, restart,
+                               'only "Never" is supported when podFailurePolicy is specified'))
     return errs
 
 

@@ -8,6 +8,8 @@ Our chain, in upstream's order and with upstream's plugin names:
 3. ServiceAccount          a Pod without ``serviceAccountName`` runs as ``default`` and gets the
                            ``kube-api-access-xxxxx`` projected token volume (serviceaccount.py)
 4. DefaultTolerationSeconds a Pod tolerates not-ready / unreachable nodes for 300 s
+5. StorageObjectInUseProtection  finalizers kubernetes.io/pvc-protection on claims and
+                           kubernetes.io/pv-protection on volumes (controllers/pvcprotection.py)
 …  ResourceQuota           last, after validation: the apiserver calls quota.admit (quota.py)
 """
 
@@ -26,6 +28,8 @@ __all__ = ["admit"]
 # Kinds that may be created in a namespace that is being deleted (upstream: events, and the
 # objects the namespace controller itself needs).
 _ALLOWED_IN_TERMINATING = {"Event"}
+_PROTECTION_FINALIZERS = {"PersistentVolumeClaim": "kubernetes.io/pvc-protection",
+                          "PersistentVolume": "kubernetes.io/pv-protection"}
 
 
 def admit(
@@ -60,3 +64,7 @@ def admit(
         if kind.kind == "Pod":
             serviceaccount.admit(obj, namespace or "", listed("serviceaccounts", namespace or ""))
             defaults.default_tolerations(obj)
+        elif kind.kind in _PROTECTION_FINALIZERS:  # StorageObjectInUseProtection
+            finalizers = obj.setdefault("metadata", {}).setdefault("finalizers", [])
+            if _PROTECTION_FINALIZERS[kind.kind] not in finalizers:
+                finalizers.append(_PROTECTION_FINALIZERS[kind.kind])

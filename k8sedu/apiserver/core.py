@@ -42,12 +42,18 @@ from ..errors import (
     K8sEduError,
     MethodNotAllowed,
     NotFound,
+    ServiceUnavailable,
 )
 from ..flow import FlowRecorder
 from ..store import MemoryStore
 from . import admission, quota
 from . import patch as patching
-from .ipalloc import ServiceAllocator, kubernetes_service
+from .ipalloc import (
+    ServiceAllocator,
+    kubernetes_endpoints,
+    kubernetes_endpointslice,
+    kubernetes_service,
+)
 from .paths import etcd_key, etcd_prefix, rest_path
 from .rbac import ADMIN, RBACAuthorizer, UserInfo, bootstrap_policy
 from .watch import Watch, WatchEvent
@@ -57,6 +63,7 @@ __all__ = ["APIServer"]
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # upstream's utilrand alphabet: no vowels, no look-alikes
 _RBAC_RESOURCES = {"roles", "clusterroles", "rolebindings", "clusterrolebindings"}
 _CONFLICT_RETRIES = 5
+METRICS_GROUP = "metrics.k8s.io"  # served by metrics-server (register_metrics), never stored
 
 
 def _random_suffix(n: int = 5) -> str:
@@ -87,6 +94,7 @@ class APIServer:
         self.authz = RBACAuthorizer(self._load_rbac)
         self.watch_agents: set[str] = set()  # agents whose watch deliveries are flow events
         self.kubelets: dict[str, Any] = {}  # node name -> kubelet connection (logs, exec)
+        self.metrics_provider: Any = None  # metrics-server (metrics.k8s.io), once it registers
         self._tls = threading.local()  # .warnings: the last write's warnings, per calling thread
         # guards nothing shared but serializes bootstrap
         self._boot_lock = threading.Lock()
@@ -101,6 +109,8 @@ class APIServer:
             for obj in bootstrap_policy():
                 self._ensure(obj)
             self._ensure(kubernetes_service())
+            self._ensure(kubernetes_endpoints())  # upstream's endpoint reconciler
+            self._ensure(kubernetes_endpointslice())
             self._ensure(storage.default_storage_class())  # like kind's and minikube's "standard"
 
     def _ensure(self, obj: dict[str, Any]) -> None:
@@ -158,7 +168,10 @@ class APIServer:
 
     def _etcd(self, op: str, key: str, obj: dict[str, Any], revision: int, explain: str,
               subresource: str | None = None) -> None:
-        detail = {"subresource": subresource} if subresource else {}
+        detail: dict[str, Any] = {"subresource": subresource} if subresource else {}
+        if obj.get("kind") == "Pod":  # what the flow dashboard shows beside the write
+            detail["phase"] = (obj.get("status") or {}).get("phase", "")
+            detail["node"] = (obj.get("spec") or {}).get("nodeName", "")
         self.flow.record("apiserver", "etcd", f"{op} {key}", obj, revision=revision, explain=explain, **detail)
 
     # ------------------------------------------------------------------ decoding and warnings
@@ -279,6 +292,8 @@ class APIServer:
         if record:
             self._request(agent, user, "GET", kind, ns, name, subresource, None, f"读取 {kind.kind} {name}")
         self._check(user, "get", kind, ns, name, subresource)
+        if kind.group == METRICS_GROUP:  # served by metrics-server, not stored (an aggregated API)
+            return self._metrics_api(kind).get(kind.plural, ns, name)
         kv = self.store.get(etcd_key(kind, ns, name))
         if kv is None:
             raise NotFound.of(kind.qualified, name)
@@ -295,6 +310,8 @@ class APIServer:
         if record:
             self._request(agent, user, "GET", kind, ns, None, None, None, f"列出 {kind.kind}")
         self._check(user, "list", kind, ns)
+        if kind.group == METRICS_GROUP:
+            return self._metrics_api(kind).list(kind.plural, ns, label_selector)
         matches = self._matcher(label_selector, field_selector)
         kvs, revision = self.store.range(etcd_prefix(kind, ns))
         items = [self._decode(kv.value, kv.mod_revision) for kv in kvs if matches(kv.value)]
@@ -691,6 +708,28 @@ class APIServer:
     def unregister_kubelet(self, node: str) -> None:
         self.kubelets.pop(node, None)
 
+    # ------------------------------------------------------------------ apiserver → metrics-server
+    def register_metrics(self, provider: Any) -> None:
+        """metrics-server offers ``get``/``list`` of ``metrics.k8s.io`` (PodMetrics, NodeMetrics);
+        upstream registers it as an APIService and the apiserver proxies the group to it."""
+        self.metrics_provider = provider
+
+    def _metrics_api(self, kind: Kind) -> Any:
+        if self.metrics_provider is None:
+            raise ServiceUnavailable(f"the server is currently unable to handle the request (get {kind.qualified})")
+        return self.metrics_provider
+
+    def node_summary(self, user: UserInfo, node: str, agent: str = "") -> dict[str, Any]:
+        """``GET /api/v1/nodes/<node>/proxy/stats/summary``: the kubelet's usage report (metrics-server's
+        scrape; upstream it dials the kubelet itself, with the ``nodes/metrics`` permission)."""
+        kind = self.kind("nodes")
+        self._check(user, "get", kind, None, node, "metrics")
+        conn = self.kubelets.get(node)
+        if conn is None:
+            raise ServiceUnavailable(f'no kubelet for node "{node}"')
+        summary: dict[str, Any] = conn.stats_summary()
+        return summary
+
     def _kubelet_for(self, user: UserInfo, namespace: str, name: str, sub: str, verb: str,
                      container: str | None, agent: str) -> tuple[Any, dict[str, Any], str]:
         kind = self.kind("pods")
@@ -727,6 +766,19 @@ class APIServer:
                  container: str | None = None, stdin: bytes | None = None, agent: str = "") -> Any:
         conn, pod, container = self._kubelet_for(user, namespace, name, "exec", "create", container, agent)
         return conn.exec(namespace, name, container, command, stdin=stdin)
+
+    def pod_attach(self, user: UserInfo, namespace: str, name: str, container: str | None = None,
+                   stdin: bool = False, agent: str = "") -> Any:
+        """``pods/attach``: the kubelet's attach stream (``read``/``write``/``close``) of the container."""
+        conn, pod, container = self._kubelet_for(user, namespace, name, "attach", "create", container, agent)
+        return conn.attach(namespace, name, container, stdin=stdin)
+
+    def pod_port_address(self, user: UserInfo, namespace: str, name: str, port: int, agent: str = "") -> Any:
+        """``pods/portforward``: (host, port) the kernel connects to for *port* of the Pod."""
+        pod = self.get(user, "pods", name, namespace, agent=agent, record=False)
+        first = ((pod.get("spec") or {}).get("containers") or [{}])[0].get("name")
+        conn, _, _ = self._kubelet_for(user, namespace, name, "portforward", "create", first, agent)
+        return conn.port_address(namespace, name, port)
 
     # ------------------------------------------------------------------ misc
     @property

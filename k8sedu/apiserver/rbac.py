@@ -28,6 +28,7 @@ __all__ = [
     "CONTROLLER_MANAGER",
     "KUBE_PROXY",
     "INGRESS_CONTROLLER",
+    "METRICS_SERVER",
     "node_user",
     "RBACAuthorizer",
     "bootstrap_policy",
@@ -49,6 +50,8 @@ ANONYMOUS = UserInfo("system:anonymous", ("system:unauthenticated",))
 SCHEDULER = UserInfo("system:kube-scheduler", ("system:authenticated",))
 CONTROLLER_MANAGER = UserInfo("system:kube-controller-manager", ("system:authenticated",))
 KUBE_PROXY = UserInfo("system:kube-proxy", ("system:authenticated",))
+METRICS_SERVER = UserInfo("system:serviceaccount:kube-system:metrics-server",
+                          ("system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"))
 INGRESS_CONTROLLER = UserInfo("system:serviceaccount:ingress-nginx:ingress-nginx",
                               ("system:serviceaccounts", "system:serviceaccounts:ingress-nginx",
                                "system:authenticated"))
@@ -104,6 +107,7 @@ def bootstrap_policy() -> list[dict[str, Any]]:
     return [
         crole("cluster-admin", [_rule(["*"], ["*"], ["*"]), {"verbs": ["*"], "nonResourceURLs": ["*"]}]),
         crole("admin", [
+            _rule(_READ, ["metrics.k8s.io"], ["pods", "nodes"]),
             _rule(_READ + _WRITE, [""], workloads + ["resourcequotas", "limitranges"]),
             _rule(_READ + _WRITE, ["apps"], apps),
             _rule(_READ + _WRITE, ["batch"], ["jobs", "cronjobs"]),
@@ -112,6 +116,7 @@ def bootstrap_policy() -> list[dict[str, Any]]:
             _rule(_READ + _WRITE, ["rbac.authorization.k8s.io"], ["roles", "rolebindings"]),
         ]),
         crole("edit", [
+            _rule(_READ, ["metrics.k8s.io"], ["pods", "nodes"]),
             _rule(_READ + _WRITE, [""], workloads),
             _rule(_READ + _WRITE, ["apps"], apps),
             _rule(_READ + _WRITE, ["batch"], ["jobs", "cronjobs"]),
@@ -119,6 +124,7 @@ def bootstrap_policy() -> list[dict[str, Any]]:
             _rule(_READ + _WRITE, ["networking.k8s.io"], ["ingresses"]),
         ]),
         crole("view", [
+            _rule(_READ, ["metrics.k8s.io"], ["pods", "nodes"]),
             _rule(_READ, [""], ["pods", "pods/log", "services", "endpoints", "configmaps",
                                 "persistentvolumeclaims", "events", "serviceaccounts", "replicationcontrollers"]),
             _rule(_READ, ["apps"], apps),
@@ -166,6 +172,18 @@ def bootstrap_policy() -> list[dict[str, Any]]:
             _rule(["update"], ["networking.k8s.io"], ["ingresses/status"]),
             _rule(["list", "watch", "get"], ["discovery.k8s.io"], ["endpointslices"]),
         ]),
+        # the coredns addon's ClusterRole: the cluster DNS reads Services and their endpoints
+        crole("system:coredns", [
+            _rule(["list", "watch"], [""], ["endpoints", "services", "pods", "namespaces"]),
+            _rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"]),
+        ]),
+        # metrics-server's ClusterRole: it scrapes every kubelet and reads Pods and Nodes
+        crole("system:metrics-server", [
+            _rule(["get"], [""], ["nodes/metrics"]),
+            _rule(["get", "list", "watch"], [""], ["pods", "nodes"]),
+        ]),
+        # upstream's system:aggregated-metrics-reader, aggregated into view, edit and admin
+        crole("system:aggregated-metrics-reader", [_rule(_READ, ["metrics.k8s.io"], ["pods", "nodes"])]),
         crole("system:basic-user", [
             _rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
         ]),
@@ -176,6 +194,10 @@ def bootstrap_policy() -> list[dict[str, Any]]:
         binding("system:node", "system:node", "Group", "system:nodes"),
         binding("system:node-proxier", "system:node-proxier", "User", "system:kube-proxy"),
         binding("system:basic-user", "system:basic-user", "Group", "system:authenticated"),
+        {**binding("system:metrics-server", "system:metrics-server", "ServiceAccount", "metrics-server"),
+         "subjects": [{"kind": "ServiceAccount", "name": "metrics-server", "namespace": "kube-system"}]},
+        {**binding("system:coredns", "system:coredns", "ServiceAccount", "coredns"),
+         "subjects": [{"kind": "ServiceAccount", "name": "coredns", "namespace": "kube-system"}]},
         {**binding("ingress-nginx", "ingress-nginx", "ServiceAccount", "ingress-nginx"),
          "subjects": [{"kind": "ServiceAccount", "name": "ingress-nginx", "namespace": "ingress-nginx"}]},
     ]
@@ -281,6 +303,27 @@ class RBACAuthorizer:
                         if rule_allows(rule, verb, group, resource, subresource, name):
                             return True
         return False
+
+    def rules_for(self, user: UserInfo, namespace: str | None) -> list[dict[str, Any]]:
+        """Every rule granted to *user* in *namespace* (cluster-wide ones too): what a
+        SelfSubjectRulesReview (``kubectl auth can-i --list``) reports, bindings in order."""
+        roles, clusterroles, rolebindings, clusterrolebindings = self._objects()
+        by_name = {r["metadata"]["name"]: r for r in clusterroles}
+        ns_roles = {(r["metadata"].get("namespace"), r["metadata"]["name"]): r for r in roles}
+        out: list[dict[str, Any]] = []
+        for b in clusterrolebindings:
+            if any(_subject_matches(s, user, None) for s in b.get("subjects") or []):
+                out += (by_name.get((b.get("roleRef") or {}).get("name", "")) or {}).get("rules") or []
+        for b in rolebindings:
+            bns = b["metadata"].get("namespace")
+            if namespace and bns == namespace and any(_subject_matches(s, user, bns) for s in b.get("subjects") or []):
+                ref = b.get("roleRef") or {}
+                role = by_name.get(ref.get("name", "")) if ref.get("kind") == "ClusterRole" else \
+                    ns_roles.get((bns, ref.get("name", "")))
+                out += (role or {}).get("rules") or []
+        if "system:masters" in user.groups and not out:
+            out = [_rule(["*"], ["*"], ["*"]), {"verbs": ["*"], "nonResourceURLs": ["*"]}]
+        return out
 
     def allowed_non_resource(self, user: UserInfo, verb: str, path: str) -> bool:
         """May *user* use *verb* on a non-resource URL such as ``/healthz`` or ``/version``?

@@ -13,6 +13,8 @@ affinity ``matchFields: metadata.name In [<node>]`` and tolerations the controll
 (not-ready and unreachable NoExecute; disk-, memory-, pid-pressure and unschedulable NoSchedule),
 so a cordoned node keeps its DaemonSet Pod and a new node gets one.
 
+Rolling update with ``maxSurge`` (0 by default): a new Pod starts next to the old one on at most
+maxSurge nodes at a time; the old Pod is deleted once the new one is available (no gap in service).
 Rolling update (``maxUnavailable`` 1 by default): Pods whose ``controller-revision-hash`` is not the
 current revision's are deleted, at most maxUnavailable unavailable at once; the next sync creates
 the new Pod on that node. ``OnDelete`` replaces a Pod only when someone deletes it.
@@ -146,8 +148,10 @@ def node_should_run_daemon_pod(node: Obj, ds: Obj) -> tuple[bool, bool]:
     return True, True
 
 
-def _max_unavailable(ds: Obj, desired: int) -> int:
-    value = (((ds.get("spec") or {}).get("updateStrategy") or {}).get("rollingUpdate") or {}).get("maxUnavailable", 1)
+def _max_unavailable(ds: Obj, desired: int, field: str = "maxUnavailable", default: int = 1) -> int:
+    value = (((ds.get("spec") or {}).get("updateStrategy") or {}).get("rollingUpdate") or {}).get(field, default)
+    if value is None:
+        return default
     if isinstance(value, str) and value.endswith("%"):
         return math.ceil(int(value[:-1]) * desired / 100)  # rounded up, as upstream
     return int(value)
@@ -231,6 +235,13 @@ class DaemonSetController(PodOwnerController):
         delete: list[Obj] = []
         now = self.clock.now()
         min_ready = int((ds.get("spec") or {}).get("minReadySeconds") or 0)
+        strategy = ((ds.get("spec") or {}).get("updateStrategy") or {}).get("type", "RollingUpdate")
+        desired = sum(1 for n in nodes.values() if node_should_run_daemon_pod(n, ds)[0])
+        max_surge = _max_unavailable(ds, desired, "maxSurge", 0) if strategy == "RollingUpdate" else 0
+
+        def is_new(pod: Obj) -> bool:
+            return (pod["metadata"].get("labels") or {}).get(CONTROLLER_REVISION_HASH) == hash_
+
         for name, node in nodes.items():
             should_run, should_continue = node_should_run_daemon_pod(node, ds)
             here = by_node.get(name, [])
@@ -243,18 +254,40 @@ class DaemonSetController(PodOwnerController):
                                           f"{pod['metadata']['name']} on node {name}, will try to kill it")
                 delete += failed
                 running = [p for p in here if p not in failed]
-                if len(running) > 1:  # more than one: keep the oldest
-                    running.sort(key=lambda p: p["metadata"].get("creationTimestamp", ""))
+                running.sort(key=lambda p: p["metadata"].get("creationTimestamp", ""))
+                new = [p for p in running if is_new(p)]
+                old = [p for p in running if not is_new(p)]
+                if max_surge and new and old:
+                    # surging: two Pods only while the new one is not yet available and the old one is;
+                    # once the new one is available the old one goes
+                    keep = [new[0]]
+                    if not podutil.is_pod_available(new[0], min_ready, now) \
+                            and podutil.is_pod_available(old[0], min_ready, now):
+                        keep.append(old[0])
+                    delete += [p for p in running if p not in keep]
+                elif len(running) > 1:  # more than one: keep the oldest
                     delete += running[1:]
             elif not should_continue:
                 delete += here
         for name, here in by_node.items():  # Pods for nodes that no longer exist
             if name and name not in nodes:
                 delete += here
+        # rolling update with maxSurge: a new Pod starts next to the old one (at most maxSurge nodes
+        # at a time; at once where the old one is not available); the old one goes once it is available
+        if strategy == "RollingUpdate" and not create_on and max_surge:
+            alive = {name: [p for p in here if p not in delete] for name, here in by_node.items()}
+            surging = sum(1 for here in alive.values() if any(map(is_new, here)) and not all(map(is_new, here)))
+            for name, node in sorted(nodes.items()):
+                here = alive.get(name, [])
+                if not node_should_run_daemon_pod(node, ds)[0] or not here or any(map(is_new, here)):
+                    continue
+                if not any(podutil.is_pod_available(p, min_ready, now) for p in here):
+                    create_on.append(name)
+                elif surging < max_surge:
+                    create_on.append(name)
+                    surging += 1
         # rolling update: replace old-revision Pods, keeping at most maxUnavailable unavailable
-        strategy = ((ds.get("spec") or {}).get("updateStrategy") or {}).get("type", "RollingUpdate")
-        if strategy == "RollingUpdate" and not create_on:
-            desired = sum(1 for n in nodes.values() if node_should_run_daemon_pod(n, ds)[0])
+        elif strategy == "RollingUpdate" and not create_on:
             max_unavailable = _max_unavailable(ds, desired)
             unavailable = 0
             old_available: list[Obj] = []

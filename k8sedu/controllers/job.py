@@ -17,7 +17,15 @@ Since 1.31 the terminal condition waits for the Pods to be gone: first the *inte
 
 Simplified: upstream counts finished Pods through the ``batch.kubernetes.io/job-tracking``
 finalizer (so a deleted Pod is still counted); here they are counted from the Pods that exist.
-Indexed Jobs, podFailurePolicy and successPolicy are not modelled.
+``podFailurePolicy``: each failed Pod is matched against the rules in order (``onExitCodes`` of a
+terminated container, exit code 0 never matches; or ``onPodConditions``): ``FailJob`` fails the Job at
+once (reason ``PodFailurePolicy``), ``Ignore`` does not count the failure against backoffLimit,
+``Count`` (and no match) counts it. successPolicy and FailIndex are not modelled.
+
+``completionMode: Indexed``: each Pod gets a completion index 0 … completions−1 (annotation and label
+``batch.kubernetes.io/job-completion-index``, env ``JOB_COMPLETION_INDEX``, hostname ``<job>-<index>``,
+name ``<job>-<index>-xxxxx``); the Job is complete when every index has a succeeded Pod, listed in
+``status.completedIndexes`` ("0-2,4"). A failed index is retried with a new Pod of the same index.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from .replicaset import ReplicaSetController, pod_from_template
 from .workload import PodOwnerController, namespace_terminating
 
 __all__ = ["JobController", "TTLAfterFinishedController", "DEFAULT_JOB_POD_FAILURE_BACKOFF",
+           "COMPLETION_INDEX", "completion_index", "format_indexes", "indexed_pod", "match_pod_failure_policy",
            "MAX_JOB_POD_FAILURE_BACKOFF", "is_job_finished", "job_finish_time"]
 
 log = logging.getLogger(__name__)
@@ -51,6 +60,88 @@ BURST = 500
 BACKOFF_LIMIT_EXCEEDED = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
 DEADLINE_EXCEEDED = ("DeadlineExceeded", "Job was active longer than specified deadline")
 COMPLETIONS_REACHED = ("CompletionsReached", "Reached expected number of succeeded pods")
+COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"
+COMPLETION_INDEX_ENV = "JOB_COMPLETION_INDEX"
+
+
+def completion_index(pod: Obj) -> int | None:
+    """A Pod's completion index (its annotation), None if it has none or it is not a number."""
+    value = ((pod.get("metadata") or {}).get("annotations") or {}).get(COMPLETION_INDEX)
+    try:
+        return int(value) if value is not None and str(value).isdigit() else None
+    except ValueError:
+        return None
+
+
+def match_pod_failure_policy(policy: Obj | None, pod: Obj) -> tuple[str | None, bool]:
+    """``(FailJob message or None, counts against backoffLimit)`` for a failed Pod (upstream's
+    ``matchPodFailurePolicy``)."""
+    if not policy:
+        return None, True
+    md, st = pod.get("metadata") or {}, pod.get("status") or {}
+    for index, rule in enumerate(policy.get("rules") or []):
+        action = rule.get("action")
+        matched: str | None = None
+        if rule.get("onExitCodes") is not None:
+            req = rule["onExitCodes"]
+            for cs in list(st.get("containerStatuses") or []) + list(st.get("initContainerStatuses") or []):
+                term = (cs.get("state") or {}).get("terminated")
+                if term is None or (req.get("containerName") and req["containerName"] != cs.get("name")):
+                    continue
+                code = int(term.get("exitCode") or 0)
+                values = [int(v) for v in req.get("values") or []]
+                if code != 0 and ((req.get("operator") == "In" and code in values)
+                                  or (req.get("operator") == "NotIn" and code not in values)):
+                    matched = (f"Container {cs.get('name')} for pod {md.get('namespace')}/{md.get('name')} "
+                               f"failed with exit code {code} matching {action} rule at index {index}")
+                    break
+        elif rule.get("onPodConditions") is not None:
+            for cond in st.get("conditions") or []:
+                if any(cond.get("type") == pat.get("type") and cond.get("status") == pat.get("status", "True")
+                       for pat in rule["onPodConditions"]):
+                    matched = (f"Pod {md.get('namespace')}/{md.get('name')} has condition {cond.get('type')} "
+                               f"matching {action} rule at index {index}")
+                    break
+        if matched is None:
+            continue
+        if action == "Ignore":
+            return None, False
+        if action == "FailJob":
+            return matched, True
+        return None, True  # Count (FailIndex: not modelled, counted)
+    return None, True
+
+
+def format_indexes(indexes: set[int]) -> str:
+    """Upstream's compressed list: {0, 1, 2, 4} → "0-2,4"."""
+    out: list[str] = []
+    run: list[int] = []
+    for i in sorted(indexes):
+        if run and i != run[-1] + 1:
+            out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+            run = []
+        run.append(i)
+    if run:
+        out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+    return ",".join(out)
+
+
+def indexed_pod(pod: Obj, job_name: str, index: int) -> Obj:
+    """Give a Pod of an Indexed Job its index: name, annotation + label, hostname and env."""
+    md = pod["metadata"]
+    md["generateName"] = f"{job_name}-{index}-"
+    md.setdefault("annotations", {})[COMPLETION_INDEX] = str(index)
+    md.setdefault("labels", {})[COMPLETION_INDEX] = str(index)
+    spec = pod["spec"]
+    spec.setdefault("hostname", f"{job_name}-{index}")
+    env_var = {"name": COMPLETION_INDEX_ENV,
+               "valueFrom": {"fieldRef": {"apiVersion": "v1",
+                                          "fieldPath": f"metadata.labels['{COMPLETION_INDEX}']"}}}
+    for c in list(spec.get("initContainers") or []) + list(spec.get("containers") or []):
+        env = c.setdefault("env", [])
+        if not any(e.get("name") == COMPLETION_INDEX_ENV for e in env):
+            env.append(meta.deep_copy(env_var))
+    return pod
 
 
 def _cond_true(job: Obj, cond_type: str) -> bool:
@@ -127,7 +218,24 @@ class JobController(PodOwnerController):
         terminating = [p for p in pods if p["metadata"].get("deletionTimestamp")
                        and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
         succeeded = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Succeeded")
+        indexed = spec.get("completionMode") == "Indexed" and spec.get("completions") is not None
+        done_indexes: set[int] = set()
+        if indexed:
+            done_indexes = {i for p in pods if (p.get("status") or {}).get("phase") == "Succeeded"
+                            and (i := completion_index(p)) is not None and i < int(spec["completions"])}
+            succeeded = len(done_indexes)
+            if done_indexes:
+                status["completedIndexes"] = format_indexes(done_indexes)
         failed_pods = [p for p in pods if (p.get("status") or {}).get("phase") == "Failed"]
+        policy_failure: str | None = None
+        if spec.get("podFailurePolicy"):
+            counted = []
+            for p in failed_pods:
+                message, counts = match_pod_failure_policy(spec["podFailurePolicy"], p)
+                policy_failure = policy_failure or message
+                if counts:
+                    counted.append(p)
+            failed_pods = counted  # Ignore'd failures count neither in status.failed nor for backoffLimit
         failed = len(failed_pods)
         suspended = bool(spec.get("suspend"))
         if not status.get("startTime") and not suspended:
@@ -146,6 +254,8 @@ class JobController(PodOwnerController):
             failure = (target.get("reason", ""), target.get("message", ""))
         elif met is not None and met.get("status") == "True":
             success = COMPLETIONS_REACHED
+        elif policy_failure is not None:
+            failure = ("PodFailurePolicy", policy_failure)
         elif failed > backoff_limit or self._past_backoff_limit_on_failure(job, active, backoff_limit):
             failure = BACKOFF_LIMIT_EXCEEDED
         elif self._past_deadline(job, status, now):
@@ -176,8 +286,12 @@ class JobController(PodOwnerController):
                     want = min(parallelism, max(0, int(completions) - succeeded))
                 elif succeeded > 0:
                     want = len(active)
+                pending: list[int] | None = None
+                if indexed:
+                    busy = {completion_index(p) for p in active}
+                    pending = [i for i in range(int(completions or 0)) if i not in done_indexes and i not in busy]
                 try:
-                    active = self._manage(job, active, want, failed_pods, key)
+                    active = self._manage(job, active, want, failed_pods, key, pending)
                 except APIError as err:
                     create_error = err
 
@@ -241,7 +355,8 @@ class JobController(PodOwnerController):
         delay = min(DEFAULT_JOB_POD_FAILURE_BACKOFF * 2 ** (len(uids) - 1), MAX_JOB_POD_FAILURE_BACKOFF)
         return max(0.0, last + delay - now)
 
-    def _manage(self, job: Obj, active: list[Obj], want: int, failed_pods: list[Obj], key: str) -> list[Obj]:
+    def _manage(self, job: Obj, active: list[Obj], want: int, failed_pods: list[Obj], key: str,
+                pending: list[int] | None = None) -> list[Obj]:
         diff = len(active) - want
         if diff > 0:
             victims = podutil.sort_for_deletion(list(active), None, self.clock.now())[:diff]
@@ -253,17 +368,25 @@ class JobController(PodOwnerController):
                 self.queue.add_after(key, wait)
                 return active
             count = min(-diff, BURST)
+            if pending is not None:  # Indexed: the lowest indexes without a Pod, one Pod each
+                count = min(count, len(pending))
+                if count == 0:
+                    return active
+            queue = iter(pending or [])
             self.expectations.expect_creations(key, count)
-            created, error = ReplicaSetController._slow_start_batch(count, lambda: self._create_pod(job))
+            created, error = ReplicaSetController._slow_start_batch(
+                count, lambda: self._create_pod(job, next(queue) if pending is not None else None))
             for _ in range(count - created):
                 self.expectations.creation_observed(key)
             if error is not None:
                 raise error
         return active
 
-    def _create_pod(self, job: Obj) -> None:
+    def _create_pod(self, job: Obj, index: int | None = None) -> None:
         template = (job.get("spec") or {}).get("template") or {}
         pod = pod_from_template(template, job, self.controller_ref(job))
+        if index is not None:
+            indexed_pod(pod, job["metadata"]["name"], index)
         try:
             created = self.client.create("pods", pod, job["metadata"].get("namespace"))
         except APIError as err:

@@ -14,6 +14,8 @@ listed and watched once for all of them, as in the real controller-manager::
     ├── "endpoints"                   EndpointsController
     ├── "endpointslice"               EndpointSliceController
     ├── "persistentvolume-binder"     PersistentVolumeController (binds, provisions, reclaims)
+    ├── "pvc-protection"              PVCProtectionController (a claim in use is not deleted)
+    ├── "pv-protection"               PVProtectionController (a bound volume is not deleted)
     ├── "serviceaccount"              ServiceAccountsController (a "default" in every namespace)
     └── "resourcequota"               ResourceQuotaController (ResourceQuota status.used)
 
@@ -46,6 +48,9 @@ from .nodelifecycle import (
     NodeLifecycleController,
 )
 from .persistentvolume import PersistentVolumeController, VolumeDeleter
+from .podautoscaler import HorizontalPodAutoscalerController
+from .pvcprotection import PVCProtectionController
+from .pvprotection import PVProtectionController
 from .replicaset import ReplicaSetController
 from .resourcequota import ResourceQuotaController
 from .serviceaccount import ServiceAccountsController
@@ -101,6 +106,9 @@ CONTROLLERS: dict[str, Factory] = {
     "serviceaccount": lambda c, f, k, o: ServiceAccountsController(c, f, k),
     "resourcequota": lambda c, f, k, o: ResourceQuotaController(c, f, k),
     "persistentvolume-binder": lambda c, f, k, o: PersistentVolumeController(c, f, k, deleter=o.volume_deleter),
+    "pvc-protection": lambda c, f, k, o: PVCProtectionController(c, f, k),
+    "pv-protection": lambda c, f, k, o: PVProtectionController(c, f, k),
+    "horizontal-pod-autoscaler": lambda c, f, k, o: HorizontalPodAutoscalerController(c, f, k),
 }
 
 

@@ -27,8 +27,11 @@ Without a deleter (unit tests) only the PV object is removed; the engine volume,
 cluster's id, goes when the cluster stops. Creating the volume needs no call: the engine makes a
 named volume on first mount, when the kubelet starts the Pod.
 
-Simplified: no ``kubernetes.io/pv-protection`` / ``pvc-protection`` finalizers, no
-``WaitForFirstConsumer``, no Recycle, no node affinity, no expansion.
+A class with ``volumeBindingMode: WaitForFirstConsumer`` leaves its claims Pending (event
+``WaitForFirstConsumer``) until the scheduler has placed a Pod that uses them and written the node on
+the claim (annotation ``volume.kubernetes.io/selected-node``); then they are bound or provisioned.
+
+Simplified: no Recycle, no node affinity on provisioned volumes, no expansion.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ BOUND_BY_CONTROLLER = "pv.kubernetes.io/bound-by-controller"
 PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
 STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner"
 BETA_STORAGE_PROVISIONER = "volume.beta.kubernetes.io/storage-provisioner"
+SELECTED_NODE = "volume.kubernetes.io/selected-node"  # written by the scheduler for WaitForFirstConsumer
 
 
 def provisioned_volume_name(pvc: Obj) -> str:
@@ -155,6 +159,14 @@ class PersistentVolumeController(Controller):
         self._claim_bound(pvc, pv)
 
     def _sync_unbound_claim(self, pvc: Obj) -> None:
+        sc = self.class_informer.get(storage.claim_class(pvc) or "\0")
+        if sc is not None and sc.get("volumeBindingMode") == "WaitForFirstConsumer" \
+                and not (pvc["metadata"].get("annotations") or {}).get(SELECTED_NODE):
+            # delayed binding: the scheduler picks the node first (VolumeBinding's PreBind)
+            self._claim_phase(pvc, "Pending")
+            self.recorder.normal(pvc, "WaitForFirstConsumer",
+                                 "waiting for first consumer to be created before binding")
+            return
         pv = storage.find_best_match(self.pv_informer.list(), pvc)
         if pv is not None:
             pv = self._bind_volume_to_claim(pv, pvc)
@@ -275,9 +287,9 @@ class PersistentVolumeController(Controller):
 
     # -- volumes ------------------------------------------------------------------------------
     def sync_volume(self, pv: Obj) -> None:
-        if pv["metadata"].get("deletionTimestamp"):
-            return
         ref = (pv.get("spec") or {}).get("claimRef")
+        if pv["metadata"].get("deletionTimestamp") and not ref:
+            return  # a deleted volume still held by pv-protection is still synced until released
         if not ref:
             self._volume_phase(pv, "Available")
             return

@@ -19,6 +19,11 @@ One sync (upstream's ``updateStatefulSet``), with ``podManagementPolicy: Ordered
 ``Parallel`` does the same without waiting. A Pod's revision is its ``controller-revision-hash``
 label, the name of a ControllerRevision (see history.py). PVCs stay when Pods go
 (``persistentVolumeClaimRetentionPolicy`` Retain): a recreated web-1 finds www-web-1 again.
+
+``persistentVolumeClaimRetentionPolicy`` Delete works through owner references, as upstream:
+``whenDeleted: Delete`` makes the StatefulSet an owner of every claim (deleting the set lets the
+garbage collector take them); ``whenScaled: Delete`` makes a condemned Pod (ordinal ≥ replicas) the
+owner of its claims just before it is deleted, so a scale-down removes them too.
 """
 
 from __future__ import annotations
@@ -158,6 +163,7 @@ class StatefulSetController(PodOwnerController):
                 return
         # 2. the condemned: ordinals ≥ replicas, highest first
         condemned = sorted((o for o in by_ordinal if o >= replicas), reverse=True)
+        self._sync_claim_owners(sts, by_ordinal)
         first_unhealthy = next((o for o in sorted(by_ordinal) if not _running_and_ready(by_ordinal[o])), None)
         for ordinal in condemned:
             pod = by_ordinal[ordinal]
@@ -241,6 +247,9 @@ class StatefulSetController(PodOwnerController):
                         "spec": meta.deep_copy(claim_template.get("spec") or {})}
             if cmd.get("annotations"):
                 pvc["metadata"]["annotations"] = dict(cmd["annotations"])
+            refs = self._claim_owner_refs(sts, ordinal, None)
+            if refs:
+                pvc["metadata"]["ownerReferences"] = refs
             try:
                 self.client.create("persistentvolumeclaims", pvc, ns)
             except AlreadyExists:
@@ -251,6 +260,42 @@ class StatefulSetController(PodOwnerController):
                 raise
             self.recorder.normal(sts, "SuccessfulCreate",
                                  f"create Claim {pvc_name} Pod {pod_name} in StatefulSet {name} success")
+
+    def _claim_owner_refs(self, sts: Obj, ordinal: int, pod: Obj | None) -> list[Obj]:
+        """The owner references the retention policy wants on the claims of *ordinal*."""
+        spec = sts.get("spec") or {}
+        policy = spec.get("persistentVolumeClaimRetentionPolicy") or {}
+        if policy.get("whenScaled") == "Delete" and pod is not None and ordinal >= int(spec.get("replicas", 1)):
+            # the Pod alone: an object goes only once all its owners are gone
+            pmd = pod["metadata"]
+            return [{"apiVersion": "v1", "kind": "Pod", "name": pmd["name"], "uid": pmd.get("uid", "")}]
+        if policy.get("whenDeleted") == "Delete":
+            return [{**self.controller_ref(sts), "controller": True, "blockOwnerDeletion": True}]
+        return []
+
+    def _sync_claim_owners(self, sts: Obj, by_ordinal: dict[int, Obj]) -> None:
+        """Make the claims' owner references match the retention policy (``updateClaimOwnerRefForSetAndPod``)."""
+        spec = sts.get("spec") or {}
+        if not spec.get("volumeClaimTemplates"):
+            return
+        ns, name, uid = sts["metadata"].get("namespace"), sts["metadata"]["name"], sts["metadata"].get("uid")
+        pod_uids = {p["metadata"].get("uid") for p in by_ordinal.values()}
+        for ordinal, pod in by_ordinal.items():
+            for claim_template in spec["volumeClaimTemplates"]:
+                pvc = self.pvc_informer.get(f"{ns}/{claim_name((claim_template.get('metadata') or {}).get('name', ''), name, ordinal)}")
+                if pvc is None:
+                    continue
+                current = pvc["metadata"].get("ownerReferences") or []
+                # keep what others set; replace only our own references (to this set and its Pods)
+                kept = [r for r in current if r.get("uid") != uid and r.get("uid") not in pod_uids]
+                wanted = kept + self._claim_owner_refs(sts, ordinal, pod)
+                if wanted == current:
+                    continue
+                new = meta.deep_copy(pvc)
+                new["metadata"]["ownerReferences"] = wanted
+                if not wanted:
+                    new["metadata"].pop("ownerReferences")
+                self.client.update("persistentvolumeclaims", new, ns)
 
     def _delete_set_pod(self, sts: Obj, pod: Obj) -> None:
         md = pod["metadata"]

@@ -105,7 +105,11 @@ def sandbox_config(pod: dict[str, Any], node_name: str, attempt: int = 0) -> San
 def service_address(runtime: Any) -> Callable[[dict[str, Any]], str]:
     """What a Service name resolves to in the Pods of *runtime*: the address where Pods reach the
     host's kube-proxy when the runtime has one (Docker: ``service_addresses()``), else the
-    ClusterIP itself (the simulated runtime routes it to kube-proxy)."""
+    ClusterIP itself (the simulated runtime routes it to kube-proxy). When the runtime's Pods have
+    the cluster DNS as their nameserver (``runtime.cluster_dns``), the DNS is the source of truth and
+    no name goes into ``/etc/hosts`` (an empty address writes none)."""
+    if getattr(runtime, "cluster_dns", None):
+        return lambda _svc: ""
     addresses = getattr(runtime, "service_addresses", None)
     if callable(addresses):
         pod_side = str(addresses()[0])
@@ -117,9 +121,10 @@ def with_service_names(cfg: SandboxConfig, pod: dict[str, Any], services: list[d
                        address: Callable[[dict[str, Any]], str]) -> SandboxConfig:
     """The sandbox *cfg* with the names of *services* in its ``/etc/hosts`` and upstream's
     ClusterFirst search path (``dnsPolicy`` ClusterFirst, the default; the other policies get
-    neither). ``address(svc)`` is the IP a name resolves to. There is no cluster DNS here (see
-    :mod:`k8sedu.api.servicedns`): the ClusterIP is virtual, so on Docker the names point at the
-    host's kube-proxy instead, and only Services that exist now get a name."""
+    neither). ``address(svc)`` is the IP a name resolves to ("" writes no name: the runtime's Pods
+    ask the cluster DNS, :mod:`k8sedu.proxy.dns`, which the runtime puts in ``resolv.conf``). In the
+    fallback without a cluster DNS (see :mod:`k8sedu.api.servicedns`) the names point at the host's
+    kube-proxy, and only Services that exist now get a name."""
     spec = pod.get("spec") or {}
     if (spec.get("dnsPolicy") or "ClusterFirst") not in ("ClusterFirst", "ClusterFirstWithHostNet"):
         return cfg
@@ -322,6 +327,9 @@ def container_config(
         cpu_millis_request=cpu_millis(requests["cpu"]) if "cpu" in requests else None,
         memory_bytes_limit=memory_bytes(limits["memory"]) if "memory" in limits else None,
         attempt=attempt,
+        stdin=bool(container.get("stdin")),
+        stdin_once=bool(container.get("stdinOnce")),
+        tty=bool(container.get("tty")),
         labels={LABEL_CONTAINER_HASH: container_hash(container)},
         node_name=node_name,
     )

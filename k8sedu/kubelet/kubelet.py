@@ -20,9 +20,7 @@ is synced; ``recover()`` thaws it.
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
-from pathlib import Path
 from typing import Any
 
 from ..api import meta
@@ -31,6 +29,7 @@ from ..client import Client, EventRecorder, InformerFactory, Worker, WorkQueue
 from ..clock import Clock
 from ..runtime.base import ContainerRuntime, ContainerStatus
 from ..runtime.errors import ContainerRuntimeError
+from ..runtime.janitor import state_dir
 from .backoff import Backoff
 from .node import RENEW_INTERVAL, STATUS_UPDATE_INTERVAL, NodeAgent, default_node_ip
 from .pleg import PLEG, RELIST_PERIOD
@@ -97,8 +96,7 @@ class Kubelet:
         self.syncer = PodSyncer(self)
         self.probes = ProbeManager(self)
         cluster_id = getattr(runtime, "cluster_id", "") or "local"
-        self.volumes = VolumeManager(Path(tempfile.gettempdir()) / f"k8sedu-{cluster_id}" / node_name,
-                                     self.lookup, runtime)
+        self.volumes = VolumeManager(state_dir(cluster_id) / node_name, self.lookup, runtime)
         self.pleg = PLEG(runtime, node_name, self.queue.add, on_relist=self._find_orphans,
                          period=relist_period)
         self.node = NodeAgent(

@@ -55,6 +55,7 @@ __all__ = [
     "ContainerConfig",
     "ContainerStatus",
     "ExecResult",
+    "AttachStream",
     "ContainerRuntime",
     "Progress",
 ]
@@ -144,6 +145,9 @@ class ContainerConfig:
     cpu_millis_request: int | None = None  # requests.cpu -> CPU shares (relative weight)
     memory_bytes_limit: int | None = None  # limits.memory -> the OOM killer acts above it
     attempt: int = 0  # restartCount of this container
+    stdin: bool = False  # keep stdin open for ``kubectl attach -i`` (spec ``stdin``)
+    stdin_once: bool = False  # stdin closes after the first attach ends (spec ``stdinOnce``)
+    tty: bool = False  # allocate a TTY (spec ``tty``)
     labels: dict[str, str] = field(default_factory=dict)  # extra labels
     mounts: list[Mount] = field(default_factory=list)
     node_name: str | None = None  # None: the sandbox's node
@@ -220,6 +224,24 @@ class ExecResult:
     exit_code: int
     stdout: str
     stderr: str
+
+
+class AttachStream(Protocol):
+    """A running container's main process as ``kubectl attach`` sees it (CRI ``Attach``): what it
+    writes from now on, and its stdin if it was created with one (``stdin: true``)."""
+
+    def read(self) -> tuple[int, bytes] | None:
+        """The next output chunk as (1 stdout | 2 stderr, bytes); None once the container exited
+        or the stream was closed. Blocks."""
+
+    def write(self, data: bytes) -> None:
+        """Send bytes to the process's stdin (dropped if it has none)."""
+
+    def close_stdin(self) -> None:
+        """End of input (as ``Ctrl-D``)."""
+
+    def close(self) -> None:
+        """Detach: the process keeps running. Unblocks a pending ``read``."""
 
 
 @runtime_checkable
@@ -307,8 +329,21 @@ class ContainerRuntime(Protocol):
     ) -> ExecResult:
         """Run a command in a running container (``kubectl exec``, exec probes). ExecTimeout on timeout."""
 
+    def attach(self, container_id: str, stdin: bool = False) -> AttachStream:
+        """Attach to the container's main process (``kubectl attach``): its output from now on,
+        and its stdin when *stdin* and the container was created with one."""
+
+    def port_address(self, sandbox_id: str, port: int) -> tuple[str, int]:
+        """Where the host can open a TCP connection to *port* inside the Pod's network namespace
+        (``kubectl port-forward``): the Pod IP on Linux Docker, a 127.0.0.1 port for the sim."""
+
     def stats(self, container_id: str) -> dict[str, int]:
-        """``{"cpu_millis": …, "memory_bytes": …}``: current usage, best effort (may take ~1 s)."""
+        """Current usage, best effort: ``{"cpu_millis", "memory_bytes", "cpu_usage_nanos",
+        "read_nanos"}``. ``cpu_usage_nanos`` is the container's cumulative CPU time and ``read_nanos``
+        when it was read (real time for Docker, cluster time for the sim): two samples give the
+        rate in cores, as metrics-server computes it from the kubelet's cumulative counters.
+        ``memory_bytes`` is the working set (usage minus inactive file cache), what ``kubectl top``
+        shows."""
 
     # -- nodes and the whole cluster ----------------------------------------------------------------
     def pause_node(self, node_name: str) -> None:

@@ -168,6 +168,22 @@ _STATE = {"created": "created", "running": "running", "paused": "running", "rest
           "exited": "exited", "dead": "exited", "removing": "exited"}  # fmt: skip
 
 
+def _rewrite_resolv_conf(info: dict[str, Any], nameservers: list[str], search: list[str]) -> None:
+    """Point the sandbox's ``/etc/resolv.conf`` at *nameservers* itself, as dockershim's
+    ``rewriteResolvFile`` did: on a user-defined network the engine writes its embedded DNS
+    (127.0.0.11) there, which would only forward to ours. The Pod's containers share the file.
+    When the file is not on this host (Docker Desktop), the embedded DNS forwarding stays."""
+    path = info.get("ResolvConfPath") or ""
+    text = "".join(f"nameserver {ns}\n" for ns in nameservers)
+    text += ("search " + " ".join(search) + "\n" if search else "") + "options ndots:5\n"
+    try:
+        if path and os.path.isfile(path):
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+    except OSError:
+        pass
+
+
 class DockerRuntime:
     """The :class:`~k8sedu.runtime.base.ContainerRuntime` on a Docker engine.
 
@@ -191,6 +207,7 @@ class DockerRuntime:
         self._lock = threading.Lock()
         self._network: str | None = None
         self._service_addresses: tuple[str, str] | None = None  # see service_addresses()
+        self.cluster_dns: str | None = None  # the nameserver of ClusterFirst Pods (set by the Cluster)
         self._sandboxes: dict[str, SandboxInfo] = {}
         # PLEG-style relist cache: id -> (engine state string, status built from one inspect)
         self._statuses: dict[str, tuple[str, ContainerStatus]] = {}
@@ -375,12 +392,14 @@ class DockerRuntime:
             LABEL_ATTEMPT: str(config.attempt),
             **self._owner,
         }
+        dns = config.dns or ([self.cluster_dns] if self.cluster_dns and config.dns_search else None)
         with self._errors("creating sandbox", name):
             host_config = self._api.create_host_config(
                 network_mode=net,
                 ipc_mode="shareable",  # the Pod's containers join its IPC namespace, as dockershim did
                 port_bindings=bindings or None,
-                dns=config.dns or None,
+                dns=dns,
+                dns_opt=["ndots:5"] if dns else None,
                 dns_search=config.dns_search or None,
                 extra_hosts=config.extra_hosts or None,
                 log_config=LOG_CONFIG,
@@ -403,6 +422,8 @@ class DockerRuntime:
             raise ContainerStartError(f"starting sandbox {name}: {e.explanation or e}") from e
         with self._errors("inspecting sandbox", cid):
             info = self._api.inspect_container(cid)
+        if dns:
+            _rewrite_resolv_conf(info, dns, config.dns_search or [])
         sandbox = self._sandbox_from_inspect(info)
         status = self._status_from_inspect(info)
         with self._lock:
@@ -528,6 +549,8 @@ class DockerRuntime:
             working_dir=config.working_dir or None,
             labels=labels,
             host_config=host_config,
+            stdin_open=config.stdin,
+            tty=config.tty,
         )
         return cid
 
@@ -791,10 +814,39 @@ class DockerRuntime:
                 time.sleep(0.01)
         return ExecResult(int(result.get("ExitCode") or 0), out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 
+    def attach(self, container_id: str, stdin: bool = False) -> _DockerAttach:
+        params = {"stdin": 1 if stdin else 0, "stdout": 1, "stderr": 1, "stream": 1}
+        with self._errors("attach", container_id):
+            config = self._api.inspect_container(container_id).get("Config") or {}
+            sock = self._api.attach_socket(container_id, params=params)
+        return _DockerAttach(sock, bool(config.get("Tty")), bool(config.get("StdinOnce")))
+
+    def pod_address(self, ip: str, port: int) -> tuple[str, int] | None:
+        """Where the host connects to reach *port* of the Pod at *ip* (kube-proxy's route to a Pod).
+
+        On Linux the host routes to the cluster's bridge network: the Pod IP itself, whether or not
+        the port is declared (``containerPort`` is informational, as upstream). On Docker Desktop the
+        network lives in a VM the host cannot route to: only a published port, else None.
+        """
+        if self.service_addresses()[1] != "127.0.0.1":
+            return (ip, port)
+        with self._lock:
+            sb = next((s for s in self._sandboxes.values() if s.ip == ip), None)
+        published = sb.published.get((port, "TCP")) if sb is not None else None
+        return ("127.0.0.1", published) if published else None
+
+    def port_address(self, sandbox_id: str, port: int) -> tuple[str, int]:
+        sb = self._sandbox(sandbox_id)
+        published = sb.published.get((port, "TCP"))
+        return ("127.0.0.1", published) if published else (sb.ip, port)
+
     def stats(self, container_id: str) -> dict[str, int]:
+        # one_shot: no second sample (instant); cpu_millis then needs the caller's previous sample,
+        # from the cumulative ``cpu_usage_nanos`` (what metrics-server does with the kubelet's data)
         with self._errors("reading stats", container_id):
-            s = self._api.stats(container_id, stream=False)
+            s = self._api.stats(container_id, stream=False, one_shot=True)
         cpu, pre = s.get("cpu_stats") or {}, s.get("precpu_stats") or {}
+        total = int(((cpu.get("cpu_usage") or {}).get("total_usage")) or 0)
         millis = 0
         try:
             cpu_delta = cpu["cpu_usage"]["total_usage"] - pre["cpu_usage"]["total_usage"]
@@ -808,7 +860,8 @@ class DockerRuntime:
         detail = mem.get("stats") or {}
         inactive = detail.get("total_inactive_file", detail.get("inactive_file", 0))
         working_set = max(0, int(mem.get("usage", 0)) - int(inactive or 0))  # what `kubectl top` shows
-        return {"cpu_millis": int(millis), "memory_bytes": working_set}
+        return {"cpu_millis": int(millis), "memory_bytes": working_set, "cpu_usage_nanos": total,
+                "read_nanos": time.time_ns()}
 
     # -- nodes and the cluster ------------------------------------------------------------------------
     def _node_containers(self, node_name: str, status: str) -> list[str]:
@@ -847,6 +900,62 @@ class DockerRuntime:
             self._client.close()
         except Exception:
             pass
+
+
+class _DockerAttach:
+    """``docker attach`` on a hijacked connection: multiplexed frames out (raw bytes with a TTY),
+    stdin in."""
+
+    def __init__(self, sock: Any, tty: bool, stdin_once: bool) -> None:
+        self._wrapper, self._raw = sock, getattr(sock, "_sock", sock)
+        self._tty, self._buf, self._closed = tty, b"", False
+        self._stdin_once = stdin_once  # else the process's stdin stays open for the next attach
+
+    def read(self) -> tuple[int, bytes] | None:
+        while not self._closed:
+            if self._tty and self._buf:
+                data, self._buf = self._buf, b""
+                return 1, data
+            if not self._tty and len(self._buf) >= 8:
+                size = int.from_bytes(self._buf[4:8], "big")
+                if len(self._buf) >= 8 + size:
+                    stream, data = self._buf[0], self._buf[8 : 8 + size]
+                    self._buf = self._buf[8 + size :]
+                    if data:
+                        return (2 if stream == 2 else 1), data
+                    continue
+            try:
+                chunk = self._raw.recv(65536)
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            self._buf += chunk
+        return None
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._raw.sendall(data)
+        except OSError:
+            pass
+
+    def close_stdin(self) -> None:
+        if not self._stdin_once:
+            return
+        try:
+            self._raw.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self._closed = True
+        for closable in (self._raw, self._wrapper):
+            try:
+                if closable is self._raw:
+                    closable.shutdown(socket.SHUT_RDWR)
+                closable.close()
+            except Exception:
+                pass
 
 
 def _read_frames(raw: Any, deadline: float | None) -> tuple[bytes, bytes]:

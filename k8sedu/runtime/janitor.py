@@ -9,14 +9,24 @@ When a Jupyter kernel crashes or is restarted, its cluster cannot clean up. The 
 gone (same host, pid not alive, or the pid now belongs to a newer process) is dead, and its containers,
 networks and volumes are removed. Clusters owned by another host are never touched unless
 ``only_dead=False``.
+
+The kubelets also keep files on the host, in ``/tmp/k8sedu-<id>/`` (ConfigMap and Secret volumes,
+mounted into the containers). :func:`state_dir` makes that folder with an ``owner.json`` holding
+the same owner labels, and :func:`sweep_state_dirs` (run by :func:`cleanup_all`) removes the
+folders of dead owners, so a killed kernel leaves no files behind either.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 import socket
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from k8sedu.runtime.naming import (
@@ -26,7 +36,11 @@ from k8sedu.runtime.naming import (
     LABEL_OWNER_START,
 )
 
-__all__ = ["CleanupReport", "owner_labels", "owner_alive", "force_remove", "remove_cluster_resources", "cleanup_all"]
+__all__ = ["CleanupReport", "owner_labels", "owner_alive", "force_remove", "remove_cluster_resources", "cleanup_all",
+           "state_dir", "sweep_state_dirs", "OWNER_FILE"]
+
+OWNER_FILE = "owner.json"
+_STATE_DIR = re.compile(r"k8sedu-[0-9a-f]{8}")
 
 
 @dataclass
@@ -37,10 +51,11 @@ class CleanupReport:
     containers: int = 0
     networks: int = 0
     volumes: int = 0
+    folders: int = 0  # /tmp/k8sedu-<id>/ folders of dead owners
 
     @property
     def total(self) -> int:
-        return self.containers + self.networks + self.volumes
+        return self.containers + self.networks + self.volumes + self.folders
 
     def __str__(self) -> str:
         if not self.clusters:
@@ -49,6 +64,8 @@ class CleanupReport:
             f"已清理 {len(self.clusters)} 个集群的残留资源：{self.containers} 个容器、{self.networks} 个网络、"
             f"{self.volumes} 个卷 (removed {self.containers} containers, {self.networks} networks, "
             f"{self.volumes} volumes of {len(self.clusters)} clusters: {', '.join(self.clusters)})"
+            + (f"；{self.folders} 个临时目录 ({self.folders} folders in {tempfile.gettempdir()})"
+               if self.folders else "")
         )
 
 
@@ -148,6 +165,37 @@ def remove_cluster_resources(client: Any, cluster_id: str) -> tuple[int, int, in
     return removed, networks, volumes
 
 
+def state_dir(cluster_id: str, root: Path | None = None) -> Path:
+    """``/tmp/k8sedu-<cluster_id>/``, made if missing, with this process as its owner."""
+    folder = (root or Path(tempfile.gettempdir())) / f"k8sedu-{cluster_id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    owner = folder / OWNER_FILE
+    if not owner.exists():
+        owner.write_text(json.dumps(owner_labels(cluster_id)), encoding="utf-8")
+    return folder
+
+
+def sweep_state_dirs(only_dead: bool = True, root: Path | None = None) -> list[str]:
+    """Remove the ``k8sedu-<id>`` folders whose owner process is gone (every one with
+    ``only_dead=False``); returns the cluster ids removed. A folder without ``owner.json`` has an
+    unknown owner and is kept unless ``only_dead=False``."""
+    removed: list[str] = []
+    base = root or Path(tempfile.gettempdir())
+    for folder in sorted(base.glob("k8sedu-*")):
+        if not folder.is_dir() or not _STATE_DIR.fullmatch(folder.name):
+            continue
+        if only_dead:
+            try:
+                labels = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if not isinstance(labels, dict) or owner_alive(labels) is not False:
+                continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name.removeprefix("k8sedu-"))
+    return removed
+
+
 def cleanup_all(only_dead: bool = True, client: Any = None) -> CleanupReport:
     """Remove what clusters of dead processes left on the engine (every cluster's with only_dead=False).
 
@@ -183,6 +231,10 @@ def cleanup_all(only_dead: bool = True, client: Any = None) -> CleanupReport:
             report.containers += containers
             report.networks += networks
             report.volumes += volumes
+        for cluster_id in sweep_state_dirs(only_dead):
+            report.folders += 1
+            if cluster_id not in report.clusters:
+                report.clusters.append(cluster_id)
         return report
     finally:
         if own_client:

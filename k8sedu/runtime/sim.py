@@ -36,7 +36,7 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from k8sedu.clock import Clock
 from k8sedu.runtime.base import (
@@ -84,9 +84,19 @@ __all__ = ["SimRuntime", "Router"]
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MAX_LOG_LINES = 10_000  # like log rotation: older lines are dropped
+WEB_REQUEST_CPU_NANOS = 10_000_000  # CPU a sim web server spends per request (10 ms: 100 req/s = 1 core)
 WEB_PORT = 80
 # Router(host, port) -> ("127.0.0.1", real port) for Service IPs and names, or None.
 Router = Callable[[str, int], "tuple[str, int] | None"]
+
+
+class Resolver(Protocol):
+    """The cluster DNS as containers use it (k8sedu.proxy.dns.ClusterDNS)."""
+
+    def resolve(self, host: str, search: list[str] | None = None, ndots: int = 5,
+                namespace: str = "default") -> tuple[str, list[str]] | None: ...
+
+    def lookup(self, name: str, qtype: int) -> Any: ...  # .rcode, .answers: [.name, .rtype, .data]
 
 
 def _image_key(image: str) -> str:
@@ -136,6 +146,9 @@ class _Container:
     logs: deque = field(default_factory=lambda: deque(maxlen=MAX_LOG_LINES))  # (t, stream, text)
     logs_total: int = 0
     fs_applied: int = 0  # program events already applied to fs
+    jobs: list[str] = field(default_factory=list)  # busy loops exec'd in the background (`yes > /dev/null &`)
+    cpu_nanos: float = 0.0  # cumulative CPU time in cluster nanoseconds (the kubelet's usageCoreNanoSeconds)
+    cpu_at: float | None = None  # when cpu_nanos was last brought up to date (cluster seconds)
 
     def __post_init__(self) -> None:
         self.running.set()
@@ -178,6 +191,8 @@ class SimRuntime:
         self._node_numbers: dict[str, int] = {}
         self._used_ips: set[str] = set()
         self._router: Router | None = None
+        self._resolver: Resolver | None = None
+        self.cluster_dns: str | None = None  # the nameserver of ClusterFirst Pods (set by the Cluster)
 
     # -- images ---------------------------------------------------------------------------------------
     def ensure_images(self, progress: Progress | None = None) -> None:
@@ -204,6 +219,11 @@ class SimRuntime:
     def set_router(self, router: Router | None) -> None:
         """Let ``exec wget`` reach Services: router(host, port) -> (real host, real port) or None."""
         self._router = router
+
+    def set_resolver(self, resolver: Resolver | None) -> None:
+        """Let ``nslookup`` and ``wget`` resolve names through the cluster DNS (when a container's
+        ``resolv.conf`` names :attr:`cluster_dns`)."""
+        self._resolver = resolver
 
     # -- time -----------------------------------------------------------------------------------------
     def _effective(self, c: _Container, now: float) -> float:
@@ -311,10 +331,11 @@ class SimRuntime:
             f"ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n{ip}\t{hostname}\n"
         )
         hosts += "".join(f"{addr}\t{name}\n" for name, addr in (sb.extra_hosts or {}).items())
-        resolv = "".join(f"nameserver {ns}\n" for ns in (sb.dns or ["127.0.0.11"]))
+        dns = sb.dns or ([self.cluster_dns] if self.cluster_dns and sb.dns_search else None)
+        resolv = "".join(f"nameserver {ns}\n" for ns in (dns or ["127.0.0.11"]))
         if sb.dns_search:
             resolv += "search " + " ".join(sb.dns_search) + "\n"
-        resolv += "options ndots:5\n" if sb.dns else "options ndots:0\n"
+        resolv += "options ndots:5\n" if dns else "options ndots:0\n"
         return {
             "/etc/hostname": hostname + "\n",
             "/etc/hosts": hosts,
@@ -506,6 +527,8 @@ class SimRuntime:
             if c is None:
                 return 404, NOT_FOUND_PAGE, "text/html"
             self._settle(c)
+            self._account(c)
+            c.cpu_nanos += WEB_REQUEST_CPU_NANOS  # serving a page costs a little CPU: load shows in `top`
             target = "/www/index.html" if path in ("", "/") else "/www" + path
             if c.fs.is_dir(target):
                 target = target.rstrip("/") + "/index.html"
@@ -698,6 +721,33 @@ class SimRuntime:
                 return
             time.sleep(0.05)
 
+    def attach(self, container_id: str, stdin: bool = False) -> _SimAttach:
+        with self._lock:
+            c = self._get(container_id)
+            _, total = self._log_lines(c, self.clock.now())
+        return _SimAttach(self, container_id, total)
+
+    def pod_address(self, ip: str, port: int) -> tuple[str, int] | None:
+        """Where the host connects to reach *port* of the Pod at *ip* (kube-proxy's route to a Pod):
+        the sim's server for whatever port a program of the Pod listens on, declared in
+        ``containerPorts`` or not; a port that refuses when nothing listens; None for an unknown IP."""
+        with self._lock:
+            sb = next((s for s in self._sandboxes.values() if s.ip == ip and not s.released), None)
+            sid = sb.id if sb is not None else None
+        return self.port_address(sid, port) if sid is not None else None
+
+    def port_address(self, sandbox_id: str, port: int) -> tuple[str, int]:
+        with self._lock:
+            sb = self._sandboxes.get(sandbox_id)
+            if sb is None:
+                raise ContainerNotFound(f"no such sandbox: {sandbox_id}")
+            served = sb.servers.get(port)
+            if served is not None:
+                return "127.0.0.1", served[1].port
+            published = sb.published.get((port, "TCP"))
+        # nothing listens there: a port of ours that refuses, as the Pod's would
+        return "127.0.0.1", published or _closed_port()
+
     # -- exec -----------------------------------------------------------------------------------------
     def exec(
         self, container_id: str, cmd: list[str], stdin: bytes | None = None, timeout: float | None = None
@@ -749,19 +799,50 @@ class SimRuntime:
         return None
 
     # -- stats, nodes, cleanup ------------------------------------------------------------------------
+    def _cpu_rate(self, c: _Container) -> int:
+        """Millicores the container burns now: each busy loop (its own program's, or one exec'd in
+        the background) takes a whole core, up to its CPU limit (the CFS quota); idle: 1m."""
+        if c.state != "running" or c.paused:
+            return 0
+        if c.kind == "pause":
+            return 0
+        loops = len(c.jobs) + (1 if c.program is not None and c.program.busy else 0)
+        if not loops:
+            return 1
+        return min(1000 * loops, c.cpu_limit or 1000 * loops)
+
+    def _account(self, c: _Container, now: float | None = None) -> None:
+        """Add the CPU time used since the last call to ``cpu_nanos`` (call before the rate changes)."""
+        now = self.clock.now() if now is None else now
+        if c.cpu_at is not None and now > c.cpu_at:
+            c.cpu_nanos += self._cpu_rate(c) * 1_000_000 * (now - c.cpu_at)
+        c.cpu_at = now
+
+    def start_job(self, c: _Container, name: str) -> None:
+        """A busy loop exec'd in the background (``yes > /dev/null &``): one more core in use."""
+        self._account(c)
+        c.jobs.append(name)
+
+    def stop_jobs(self, c: _Container, name: str | None) -> int:
+        """``killall yes`` / ``pkill yes`` (*name*), or every job (None): how many stopped."""
+        self._account(c)
+        before = len(c.jobs)
+        c.jobs = [j for j in c.jobs if name is not None and j != name]
+        return before - len(c.jobs)
+
     def stats(self, container_id: str) -> dict[str, int]:
         with self._lock:
             c = self._get(container_id)
             self._settle(c)
+            now = self.clock.now()
+            self._account(c, now)
+            usage = {"cpu_usage_nanos": int(c.cpu_nanos), "read_nanos": int(now * 1e9)}
             if c.state != "running" or c.paused:
-                return {"cpu_millis": 0, "memory_bytes": 0}
+                return {"cpu_millis": 0, "memory_bytes": 0, **usage}
             prog = c.program
-            cpu = 0 if c.kind == "pause" else 1
-            if prog is not None and prog.busy:
-                cpu = min(1000, c.cpu_limit or 1000)
             base = {"pause": 300 * 1024, "web": 1200 * 1024}.get(c.kind, 500 * 1024)
             memory = prog.memory_bytes if prog is not None and prog.memory_bytes else base
-            return {"cpu_millis": cpu, "memory_bytes": memory}
+            return {"cpu_millis": self._cpu_rate(c), "memory_bytes": memory, **usage}
 
     def pause_node(self, node_name: str) -> None:
         with self._lock:
@@ -833,7 +914,15 @@ class _ExecContext(ShellContext):
         if self.timeout is not None and self.elapsed > self.timeout:
             raise ExecTimeout("command timed out")
 
+    def busy_job(self, name: str) -> None:
+        self.rt.start_job(self.c, name)
+
+    def stop_jobs(self, name: str | None) -> int:
+        return self.rt.stop_jobs(self.c, name)
+
     def kill(self, signal: str, pid: str) -> str | None:
+        if pid in ("%1", "%%", "%+") or (pid.startswith("%") and pid[1:].isdigit()):
+            return None if self.stop_jobs(None) else f"sh: can't kill pid {pid}: No such process"
         if pid != "1":
             return f"kill: can't kill pid {pid}: No such process"
         # From inside its own PID namespace, PID 1 cannot even be SIGKILLed; TERM works if it traps it.
@@ -845,15 +934,56 @@ class _ExecContext(ShellContext):
         self.err(f"sh: {name}: 模拟运行时不支持这个命令 (not modelled by the simulated runtime)\n")
         return 127
 
+    def lookup(self, host: str) -> tuple[str, str, list[str]] | None:
+        """The container's resolver: ``/etc/hosts`` first, then the nameserver of its
+        ``/etc/resolv.conf`` with its search path and ndots (the cluster DNS when it is ours)."""
+        for line in (self.fs.read("/etc/hosts") or "").splitlines():
+            words = line.split("#", 1)[0].split()
+            if len(words) >= 2 and host.lower() in (w.lower() for w in words[1:]):
+                return "", host, [words[0]]
+        nameserver, search, ndots = "", None, 1
+        for line in (self.fs.read("/etc/resolv.conf") or "").splitlines():
+            words = line.split()
+            if words[:1] == ["nameserver"] and len(words) > 1 and not nameserver:
+                nameserver = words[1]
+            elif words[:1] == ["search"]:
+                search = words[1:]
+            elif words[:1] == ["options"]:
+                for opt in words[1:]:
+                    if opt.startswith("ndots:") and opt[6:].isdigit():
+                        ndots = int(opt[6:])
+        resolver = self.rt._resolver
+        if resolver is None or nameserver != self.rt.cluster_dns:
+            return None
+        found = resolver.resolve(host, search or [], ndots)
+        return (nameserver, found[0], found[1]) if found else None
+
+    def dns_query(self, name: str, qtype: int) -> tuple[str, int, list[tuple[str, int, Any]]] | None:
+        """One query to the container's nameserver: (nameserver, rcode, [(name, type, data)])."""
+        nameserver = next((ln.split()[1] for ln in (self.fs.read("/etc/resolv.conf") or "").splitlines()
+                           if ln.split()[:1] == ["nameserver"] and len(ln.split()) > 1), "")
+        resolver = self.rt._resolver
+        if resolver is None or not nameserver or nameserver != self.rt.cluster_dns:
+            return None
+        ans = resolver.lookup(name, qtype)
+        return nameserver, int(ans.rcode), [(r.name, int(r.rtype), r.data) for r in ans.answers]
+
     def wget(self, url: str, timeout: float) -> tuple[int, str, str]:
         m = re.match(r"https?://(\[[^\]]+\]|[^/:]+)(?::(\d+))?(/.*)?$", url)
         if not m:
             return 1, "", f"wget: bad address '{url}'"
         host, port, path = m.group(1), int(m.group(2) or 80), m.group(3) or "/"
-        target = self.rt._route(self.c, host, port)
+        address = host
+        if self.rt._resolver is not None and not re.fullmatch(r"[\d.]+|\[.*\]", host) \
+                and host not in ("localhost", self.c.hostname):
+            found = self.lookup(host)
+            if found is None:
+                return 1, "", f"wget: bad address '{host}:{port}'" if m.group(2) else f"wget: bad address '{host}'"
+            address = found[2][0]
+        target = self.rt._route(self.c, address, port)
         if target is None:
-            if re.fullmatch(r"[\d.]+", host) or host in ("localhost", self.c.hostname):
-                return 1, "", f"wget: can't connect to remote host ({host}): Connection refused"
+            if address != host or re.fullmatch(r"[\d.]+", host) or host in ("localhost", self.c.hostname):
+                return 1, "", f"wget: can't connect to remote host ({address}): Connection refused"
             return 1, "", f"wget: bad address '{host}:{port}'" if m.group(2) else f"wget: bad address '{host}'"
         if self.timeout is not None:
             timeout = min(timeout, max(0.1, self.timeout - self.elapsed))
@@ -870,6 +1000,53 @@ class _ExecContext(ShellContext):
         except (TimeoutError, OSError) as e:
             if "timed out" in str(e):
                 return 1, "", "wget: download timed out"
-            return 1, "", f"wget: can't connect to remote host ({host}): Connection refused"
+            return 1, "", f"wget: can't connect to remote host ({address}): Connection refused"
         finally:
             lock.acquire()
+
+
+class _SimAttach:
+    """``kubectl attach`` on a simulated container: the log lines written after attaching, as they
+    come (the sim's processes read no stdin)."""
+
+    def __init__(self, rt: SimRuntime, container_id: str, sent: int) -> None:
+        self._rt, self._id, self._sent = rt, container_id, sent
+        self._pending: deque[tuple[int, bytes]] = deque()
+        self._closed = threading.Event()
+
+    def read(self) -> tuple[int, bytes] | None:
+        rt = self._rt
+        while not self._pending:
+            if self._closed.is_set():
+                return None
+            with rt._lock:
+                c = rt._containers.get(self._id)
+                if c is None:
+                    return None
+                lines, total = rt._log_lines(c, rt.clock.now())
+                done = c.state == "exited"
+            if total > self._sent:
+                for _, stream, text in lines[max(0, len(lines) - (total - self._sent)) :]:
+                    self._pending.append((2 if stream == "stderr" else 1, (text + "\n").encode()))
+                self._sent = total
+            elif done:
+                return None
+            else:
+                self._closed.wait(0.05)
+        return self._pending.popleft()
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def close_stdin(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+def _closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on (connecting to it is refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -279,6 +279,62 @@ def _wget(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     return 0
 
 
+_DNS_TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "TXT": 16, "AAAA": 28, "SRV": 33, "ANY": 255}
+
+
+def _nslookup(sh: Interpreter, args: list[str], stdin: str | None) -> int:
+    """busybox 1.35's nslookup: one query per search domain (only for a name without dots) and per
+    type (A then AAAA unless ``-type=``), each answer printed as it reads, every NXDOMAIN said."""
+    types, words = [1, 28], []
+    for a in args:
+        if a.startswith(("-type=", "-query=", "-q=")):
+            t = _DNS_TYPES.get(a.split("=", 1)[1].upper())
+            if t is None:
+                sh.ctx.err(f"nslookup: invalid query type \"{a.split('=', 1)[1]}\"\n")
+                return 1
+            types = [t]
+        elif not a.startswith("-"):
+            words.append(a)
+    if not words:
+        sh.ctx.err("BusyBox v1.35.0 multi-call binary.\n\nUsage: nslookup [-type=QUERY_TYPE] [-debug] HOST [DNS_SERVER]\n")
+        return 1
+    name = words[0].rstrip(".")
+    search = []
+    for line in (sh.ctx.fs.read("/etc/resolv.conf") or "").splitlines():
+        if line.split()[:1] == ["search"]:
+            search = line.split()[1:]
+    names = [f"{name}.{d}" for d in search] if "." not in words[0] and search else [name]
+    first = sh.ctx.dns_query(names[0], types[0])
+    if first is None:
+        return 0  # no cluster DNS to ask (a start script's lookups are not modelled): they succeed
+    server = words[1] if len(words) > 1 else first[0]
+    sh.ctx.out(f"Server:\t\t{server}\nAddress:\t{server}:53\n\n")
+    status = 0
+    for qtype in types:
+        for n in names:
+            got = sh.ctx.dns_query(n, qtype)
+            if got is None:
+                continue
+            _, rcode, records = got
+            if rcode == 3:
+                sh.ctx.out(f"** server can't find {n}: NXDOMAIN\n\n")
+                status = 1
+                continue
+            for rname, rtype, data in records:
+                if rtype in (1, 28):
+                    sh.ctx.out(f"Name:\t{rname}\nAddress: {data}\n")
+                elif rtype == 5:
+                    sh.ctx.out(f"{rname}\tcanonical name = {data}\n")
+                elif rtype == 33:
+                    sh.ctx.out(f"{rname}\tservice = {data[0]} {data[1]} {data[2]} {data[3]}\n")
+                elif rtype == 12:
+                    sh.ctx.out(f"{rname}\tname = {data}\n")
+                elif rtype == 2:
+                    sh.ctx.out(f"{rname}\tnameserver = {data}\n")
+            sh.ctx.out("\n")
+    return status
+
+
 def _grep(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     opts = [a for a in args if a.startswith("-")]
     rest = [a for a in args if not a.startswith("-")]
@@ -421,6 +477,32 @@ def _sh(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     return 0
 
 
+def _busy(sh: Interpreter, args: list[str], stdin: str | None) -> int:
+    """``yes > /dev/null`` in the foreground: burns a CPU and never ends."""
+    sh.ctx.endless(0, [], True)
+    return 0
+
+
+def _stop_jobs(sh: Interpreter, args: list[str], complain: bool) -> int:
+    status = 0
+    for name in [a for a in args if not a.startswith("-")]:
+        if not sh.ctx.stop_jobs(name):
+            if complain:
+                sh.ctx.err(f"killall: {name}: no process killed\n")
+            status = 1
+    return status
+
+
+def _killall(sh: Interpreter, args: list[str], stdin: str | None) -> int:
+    """``killall yes``: stops the background busy jobs of that name (busybox's words)."""
+    return _stop_jobs(sh, args, True)
+
+
+def _pkill(sh: Interpreter, args: list[str], stdin: str | None) -> int:
+    """``pkill yes``: the same, silent when nothing matched (exit 1)."""
+    return _stop_jobs(sh, args, False)
+
+
 def _forever(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     sh.ctx.sleep(None)
     return 0
@@ -434,6 +516,7 @@ COMMANDS: dict[str, Callable[[Interpreter, list[str], str | None], int]] = {
     "tail": _tail, "wc": _wc, "sort": _sort, "seq": _seq, "hostname": _hostname, "pwd": _pwd,
     "cd": _cd, "export": _export, "unset": _unset, "set": _noop, "ps": _ps, "uname": _uname,
     "id": _const("uid=0(root) gid=0(root) groups=0(root)\n"), "whoami": _const("root\n"),
-    "wait": _wait, "sync": _noop, "chmod": _noop, "chown": _noop, "ln": _noop, "nslookup": _noop,
+    "wait": _wait, "sync": _noop, "chmod": _noop, "chown": _noop, "ln": _noop, "nslookup": _nslookup,
+    "yes": _busy, "dd": _busy, "killall": _killall, "pkill": _pkill,
     "httpd": _forever, "nc": _forever, "top": _forever, "watch": _forever, "sh": _sh,
 }  # fmt: skip

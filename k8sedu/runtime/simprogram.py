@@ -13,6 +13,7 @@ without a handler) and only SIGKILL at the end of the grace period stops it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "OutOfMemory",
     "Event",
     "Loop",
+    "MAX_ROUNDS",
     "Program",
     "parse_duration",
     "parse_bytes",
@@ -61,13 +63,32 @@ class Event:
     append: bool = False
 
 
+MAX_ROUNDS = 100_000  # rounds of a loop whose rounds differ that are worked out; later ones repeat the last
+
+
 @dataclass
 class Loop:
-    """Output repeated every ``period`` seconds from ``start`` on (``while true; do …; done``)."""
+    """A round repeated every ``period`` seconds from ``start`` on (``while true; do …; done``).
+
+    ``items`` is what one round does (offsets in the round: output, file writes). When rounds differ
+    (a counter ``i=$((i+1))``, ``date``), ``more(k)`` works out round *k*, in order, when first asked.
+    """
 
     start: float
     period: float
     items: list[Event]
+    more: Callable[[int], list[Event]] | None = None
+    rounds: list[list[Event]] = field(default_factory=list)
+
+    def round(self, k: int) -> list[Event]:
+        """What round *k* (0-based) does."""
+        if self.more is None:
+            return self.items
+        if not self.rounds:
+            self.rounds.append(self.items)
+        while len(self.rounds) <= k and len(self.rounds) < MAX_ROUNDS:
+            self.rounds.append(self.more(len(self.rounds)))
+        return self.rounds[min(k, len(self.rounds) - 1)]
 
 
 @dataclass

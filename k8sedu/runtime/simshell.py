@@ -26,6 +26,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from k8sedu.runtime.simcommands import COMMANDS
 from k8sedu.runtime.simfs import SimFS
@@ -52,6 +53,7 @@ __all__ = [
     "model_program",
 ]
 
+BUSY_COMMANDS = ("yes", "dd")  # commands that burn a whole CPU until killed (`yes > /dev/null`)
 LOOP_LIMIT = 1000  # iterations of a conditional loop before it counts as endless
 MEMORY_HOG = re.compile(r"(\w+)=[\"']?\$\{?(\w+)\}?\$\{?(\w+)\}?")  # x=$x$x: doubles each round
 
@@ -247,7 +249,22 @@ class ShellContext:
     def wget(self, url: str, timeout: float) -> tuple[int, str, str]:
         return 1, "", f"wget: bad address '{url}'"
 
+    def lookup(self, host: str) -> tuple[str, str, list[str]] | None:
+        """(nameserver, the name that answered, its addresses) for *host*, or None (NXDOMAIN)."""
+        return None
+
+    def dns_query(self, name: str, qtype: int) -> tuple[str, int, list[tuple[str, int, Any]]] | None:
+        """(nameserver, rcode, [(name, type, data)]), or None when there is no nameserver to ask."""
+        return None
+
     def memory_hog(self) -> None: ...
+    def busy_job(self, name: str) -> None:
+        """A CPU-bound command put in the background (``yes > /dev/null &``, ``while true; do :; done &``)."""
+
+    def stop_jobs(self, name: str | None) -> int:
+        """``killall name`` / ``pkill name`` (None: every job): how many stopped."""
+        return 0
+
     def endless(self, period: float, items: list[Event], busy: bool) -> None:
         raise Forever()
 
@@ -333,6 +350,9 @@ class TimelineContext(ShellContext):
 
     def wget(self, url: str, timeout: float) -> tuple[int, str, str]:
         return 0, "", ""  # a start script's downloads are not modelled: they succeed, silently
+
+    def busy_job(self, name: str) -> None:
+        self.program.busy = True
 
     def memory_hog(self) -> None:
         if self.memory_limit is not None:
@@ -459,6 +479,9 @@ class Interpreter:
         """Measure one round of the body, then repeat it forever (or stop at an exit inside it)."""
         ctx = self.ctx
         if not isinstance(ctx, TimelineContext):
+            if node.op == "&" and "sleep" not in repr(node.body):  # an exec'd busy loop in the background
+                ctx.busy_job("sh")
+                return
             raise Forever()
         probe = TimelineContext(dict(ctx.env), ctx.fs, ctx.cwd, ctx.hostname, ctx.memory_limit)
         probe.program = Program("shell")
@@ -473,6 +496,8 @@ class Interpreter:
         if node.op == "&":  # a background loop: output goes on while the script continues
             if items:
                 ctx.program.loops.append(Loop(ctx.t, max(probe.t, FAST_LOOP_PERIOD), items))
+            if busy:
+                ctx.busy_job("sh")
             ctx.bg_end = None
             return
         ctx.endless(probe.t, items, busy)
@@ -632,6 +657,9 @@ class Interpreter:
             name = words[0].rsplit("/", 1)[-1] if words[0].startswith("/bin/") else words[0]
             if background and name == "sleep":
                 ctx.background(sleep_seconds(words[1:]))
+                self.status = 0
+            elif background and name in BUSY_COMMANDS:
+                ctx.busy_job(name)
                 self.status = 0
             else:
                 handler = COMMANDS.get(name)

@@ -277,7 +277,8 @@ class NodeInfo:
 
 
 _LISTED_KINDS = {"Service": "services", "ReplicaSet": "replica_sets", "StatefulSet": "stateful_sets",
-                 "ReplicationController": "replication_controllers"}
+                 "ReplicationController": "replication_controllers", "PersistentVolumeClaim": "claims",
+                 "PersistentVolume": "volumes", "StorageClass": "storage_classes"}
 
 
 class Snapshot:
@@ -293,6 +294,10 @@ class Snapshot:
         self.replica_sets: list[Mapping[str, Any]] = []
         self.stateful_sets: list[Mapping[str, Any]] = []
         self.replication_controllers: list[Mapping[str, Any]] = []
+        # VolumeBinding's: claims, volumes and classes
+        self.claims: list[Mapping[str, Any]] = []
+        self.volumes: list[Mapping[str, Any]] = []
+        self.storage_classes: list[Mapping[str, Any]] = []
         for obj in objects:
             kind = obj.get("kind")
             if kind == "Namespace":

@@ -59,6 +59,10 @@ EVENT_PLUGINS: dict[str, frozenset[str] | None] = {
     "AssignedPodUpdate": frozenset({"PodTopologySpread", "InterPodAffinity", "NodeResourcesFit"}),
     "AssignedPodDelete": frozenset({"NodeResourcesFit", "NodePorts", "PodTopologySpread", "InterPodAffinity"}),
     "UnschedulableTimeout": ALL,
+    # a claim bound, a volume made, a class added: VolumeBinding may now say yes
+    "PersistentVolumeClaimChange": frozenset({"VolumeBinding"}),
+    "PersistentVolumeChange": frozenset({"VolumeBinding"}),
+    "StorageClassAdd": frozenset({"VolumeBinding"}),
 }
 
 

@@ -31,6 +31,7 @@ from ..errors import APIError, K8sEduError
 from .cache import SchedulerCache
 from .framework import DEFAULT_SCHEDULER_NAME, Profile, Registry
 from .nodeinfo import is_terminal
+from .plugins.volume_binding import SELECTED_NODE, claims_to_provision, pod_claim_names
 from .queue import QueuedPodInfo, SchedulingQueue
 from .schedule_one import new_framework, schedule_pod
 from .trace import ERROR, SCHEDULED, Trace
@@ -40,7 +41,10 @@ __all__ = ["Scheduler", "MAX_MESSAGE_LENGTH"]
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_LENGTH = 1024  # upstream truncates event messages to this, ending with " ..."
-_OBJECT_KINDS = ("namespaces", "services", "replicasets", "statefulsets", "replicationcontrollers")
+_OBJECT_KINDS = ("namespaces", "services", "replicasets", "statefulsets", "replicationcontrollers",
+                 "persistentvolumeclaims", "persistentvolumes", "storageclasses")
+_VOLUME_EVENTS = {"persistentvolumeclaims": "PersistentVolumeClaimChange",
+                  "persistentvolumes": "PersistentVolumeChange", "storageclasses": "StorageClassAdd"}
 
 
 def _key(obj: Mapping[str, Any]) -> str:
@@ -115,7 +119,12 @@ class Scheduler:
                 kinds.lookup(plural)
             except K8sEduError:
                 continue  # not served by this apiserver (yet)
-            self._object_informers.append(self.informers.informer(plural))
+            informer = self.informers.informer(plural)
+            self._object_informers.append(informer)
+            event = _VOLUME_EVENTS.get(plural)
+            if event is not None:  # what VolumeBinding rejected may fit once claims or volumes change
+                informer.add_handler(on_add=lambda _o, e=event: self._volume_event(e),
+                                     on_update=lambda _o, _n, e=event: self._volume_event(e))
         self.informers.start()
         if not self.informers.wait_synced(timeout):
             log.warning("scheduler: informers not synced after %.0fs", timeout)
@@ -155,6 +164,9 @@ class Scheduler:
     # -- informer handlers (enqueue and cache; never schedule here) --------------------------------
     def _responsible(self, pod: Mapping[str, Any]) -> bool:
         return ((pod.get("spec") or {}).get("schedulerName") or DEFAULT_SCHEDULER_NAME) == self.scheduler_name
+
+    def _volume_event(self, event: str) -> None:
+        self.queue.move_all_to_active_or_backoff(event)
 
     def _on_node_add(self, node: dict[str, Any]) -> None:
         self.cache.add_node(node)
@@ -254,6 +266,7 @@ class Scheduler:
         assumed.setdefault("spec", {})["nodeName"] = node
         self.cache.assume_pod(assumed)  # the next cycle already sees this Pod's requests on node
         try:
+            self._pre_bind_volumes(pod, node)
             self.client.bind(pod, node)
         except APIError as err:
             self.cache.forget_pod(assumed)
@@ -263,6 +276,19 @@ class Scheduler:
         md = pod.get("metadata") or {}
         self.recorder.normal(pod, "Scheduled",
                              f"Successfully assigned {md.get('namespace') or 'default'}/{md.get('name', '')} to {node}")
+
+    def _pre_bind_volumes(self, pod: dict[str, Any], node: str) -> None:
+        """VolumeBinding's PreBind: name the node on the Pod's WaitForFirstConsumer claims, so the
+        PV controller binds or provisions their volumes there."""
+        if not pod_claim_names(pod):
+            return
+        objects = self._objects()
+        claims = [o for o in objects if o.get("kind") == "PersistentVolumeClaim"]
+        classes = [o for o in objects if o.get("kind") == "StorageClass"]
+        for pvc in claims_to_provision(pod, claims, classes):
+            md = pvc.get("metadata") or {}
+            self.client.patch("persistentvolumeclaims", md.get("name", ""),
+                              {"metadata": {"annotations": {SELECTED_NODE: node}}}, md.get("namespace"))
 
     def _handle_failure(self, info: QueuedPodInfo, trace: Trace, reason: str, cycle: int,
                         plugins: set[str]) -> None:

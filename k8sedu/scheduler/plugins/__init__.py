@@ -9,6 +9,7 @@ TaintToleration                  3         NoSchedule/NoExecute taints; fewer Pr
 NodeAffinity                     2         nodeSelector, required / preferred node affinity
 NodePorts                                  hostPort conflicts
 NodeResourcesFit                 1         requests fit; LeastAllocated scoring
+VolumeBinding                              claims bound or bindable where the Pod goes
 PodTopologySpread                2         spread over nodes and zones
 InterPodAffinity                 2         pod (anti-)affinity
 NodeResourcesBalancedAllocation  1         cpu and memory used evenly
@@ -30,6 +31,7 @@ from . import (
     noderesources_fit,
     pod_topology_spread,
     taint_toleration,
+    volume_binding,
 )
 from .balanced_allocation import NodeResourcesBalancedAllocation
 from .image_locality import ImageLocality
@@ -41,6 +43,7 @@ from .node_unschedulable import NodeUnschedulable
 from .noderesources_fit import NodeResourcesFit
 from .pod_topology_spread import PodTopologySpread
 from .taint_toleration import TaintToleration
+from .volume_binding import VolumeBinding
 
 __all__ = [
     "in_tree_registry",
@@ -64,6 +67,8 @@ __all__ = [
     "noderesources_fit",
     "pod_topology_spread",
     "taint_toleration",
+    "VolumeBinding",
+    "volume_binding",
 ]
 
 _IN_TREE = (
@@ -73,6 +78,7 @@ _IN_TREE = (
     NodeAffinity,
     NodePorts,
     NodeResourcesFit,
+    VolumeBinding,
     PodTopologySpread,
     InterPodAffinity,
     NodeResourcesBalancedAllocation,
