@@ -16,7 +16,7 @@ import itertools
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .clock import Clock
@@ -48,6 +48,7 @@ class FlowEvent:
     revision: int | None = None
     explain: str = ""  # a short Chinese explanation
     detail: dict[str, Any] = field(default_factory=dict)
+    gated: bool = False  # it waited in step mode for a step() permit (and used one)
 
     @property
     def object_ref(self) -> str:
@@ -72,6 +73,10 @@ class FlowRecorder:
         self._step_mode = False
         self._permits = 0
         self._exempt: set[int] = set()
+        #: in step mode, only events this accepts wait for :meth:`step` (None: every event waits).
+        #: It sees the event before it has a seq or a time. A dashboard sets it to its own filter,
+        #: so heartbeats, Events and GETs flow freely and each 下一步 releases a step it shows.
+        self.step_filter: Callable[[FlowEvent], bool] | None = None
 
     # -- recording ------------------------------------------------------------------------
     def record(
@@ -86,22 +91,27 @@ class FlowRecorder:
     ) -> FlowEvent | None:
         if not self.enabled:
             return None
-        self._gate()
         meta = (obj or {}).get("metadata") or {}
+        event = FlowEvent(
+            seq=0,
+            time=0.0,
+            src=src,
+            dst=dst,
+            action=action,
+            kind=(obj or {}).get("kind", "") or "",
+            namespace=meta.get("namespace", "") or "",
+            name=meta.get("name", "") or meta.get("generateName", "") or "",
+            revision=revision,
+            explain=explain,
+            detail=detail,
+        )
+        gated = False
+        if self._step_mode:
+            step_filter = self.step_filter
+            if step_filter is None or step_filter(event):
+                gated = self._gate()
         with self._lock:
-            event = FlowEvent(
-                seq=next(self._seq),
-                time=self.clock.now(),
-                src=src,
-                dst=dst,
-                action=action,
-                kind=(obj or {}).get("kind", "") or "",
-                namespace=meta.get("namespace", "") or "",
-                name=meta.get("name", "") or meta.get("generateName", "") or "",
-                revision=revision,
-                explain=explain,
-                detail=detail,
-            )
+            event = replace(event, seq=next(self._seq), time=self.clock.now(), gated=gated)
             self._events.append(event)
             subscribers = list(self._subscribers)
         for fn in subscribers:
@@ -154,11 +164,14 @@ class FlowRecorder:
             self._permits += n
             self._step_cond.notify_all()
 
-    def _gate(self) -> None:
+    def _gate(self) -> bool:
+        """Wait for a permit; True if one was used."""
         if not self._step_mode or threading.get_ident() in self._exempt:
-            return
+            return False
         with self._step_cond:
             while self._step_mode and self._permits <= 0:
                 self._step_cond.wait(0.5)
             if self._step_mode:
                 self._permits -= 1
+                return True
+            return False

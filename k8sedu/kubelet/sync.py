@@ -319,7 +319,7 @@ class PodSyncer:
         why = (f"容器 {name} 上次退出（exit code {latest.exit_code}），按 restartPolicy="
                f"{pod.get('spec', {}).get('restartPolicy', 'Always')} 重启，这是第 {attempt} 次重启"
                if latest is not None else
-               f"按 Pod spec 创建容器 {name}(镜像 {c.get('image', '')}),它加入 pause 容器的网络命名空间")
+               f"按 Pod spec 创建容器 {name}（镜像 {c.get('image', '')}），它加入 pause 容器的网络命名空间")
         self._flow(f"create container {cname}", pod, why, container=cname, image=c.get("image", ""))
         try:
             cid = self.k.runtime.create_container(sandbox.id, cfg)
@@ -328,7 +328,7 @@ class PodSyncer:
             self._event(pod, "Warning", ev.FAILED, f"Error: {err}")
             return SYNC_BACKOFF
         self._event(pod, "Normal", ev.CREATED, ev.created(name))
-        self._flow(f"start container {cname}", pod, f"启动容器 {name}:容器里的进程开始运行",
+        self._flow(f"start container {cname}", pod, f"启动容器 {name}：容器里的进程开始运行",
                    container=cname, container_id=cid)
         try:
             self.k.runtime.start_container(cid)
@@ -375,7 +375,7 @@ class PodSyncer:
             return SYNC_BACKOFF
         self._event(pod, "Normal", ev.PULLING, ev.pulling(image))
         self._flow(f"pull image {image}", pod,
-                   f"imagePullPolicy={policy}" + ("" if present else ",本机没有这个镜像")
+                   f"imagePullPolicy={policy}" + ("" if present else "，本机没有这个镜像")
                    + f":kubelet 让容器运行时拉取镜像 {image}", image=image)
         try:
             runtime.pull_image(image)
@@ -408,7 +408,7 @@ class PodSyncer:
             if record:
                 self._event(pod, "Normal", ev.KILLING, ev.stopping(c.container_name))
             self._flow(f"stop container {c.name}", pod,
-                       f"优雅终止：先向容器 {c.container_name} 发送 SIGTERM,宽限期 {grace} 秒后仍未退出就发送 SIGKILL",
+                       f"优雅终止：先向容器 {c.container_name} 发送 SIGTERM，宽限期 {grace} 秒后仍未退出就发送 SIGKILL",
                        container=c.name, container_id=c.id, grace_seconds=grace)
             try:
                 self.k.runtime.stop_container(c.id, grace)

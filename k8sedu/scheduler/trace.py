@@ -111,7 +111,7 @@ class Trace:
     def summary(self) -> str:
         if self.result == SCHEDULED:
             total = self.totals.get(self.chosen or "")
-            extra = f",总分 {total}" if total is not None else ""
+            extra = f"，总分 {total}" if total is not None else ""
             return f"Pod {self.pod} → {self.chosen}{extra}"
         return f"Pod {self.pod} 未能调度：{self.message}"
 

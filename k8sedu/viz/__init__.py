@@ -9,7 +9,17 @@
 
 from __future__ import annotations
 
+from .cluster_view import ClusterSnapshot, ClusterView
+from .flow_steps import FlowFilter, FlowStep
+from .flow_view import FlowSnapshot, FlowView
+from .live import preload
+from .rollout_view import RolloutSnapshot, RolloutView
 from .scheduler_view import SchedulerSnapshot, SchedulerView
+from .service_view import ServiceSnapshot, ServiceView
 from .style import FONT_FAMILY, Theme, theme
 
-__all__ = ["SchedulerView", "SchedulerSnapshot", "Theme", "theme", "FONT_FAMILY"]
+__all__ = ["FlowView", "FlowSnapshot", "FlowFilter", "FlowStep", "SchedulerView", "SchedulerSnapshot",
+           "ServiceView", "ServiceSnapshot", "ClusterView", "ClusterSnapshot", "RolloutView", "RolloutSnapshot",
+           "Theme", "theme", "FONT_FAMILY"]
+
+preload()  # in a notebook: start loading plotly's widget bundle before the first dashboard appears

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 __all__ = [
     "FONT_FAMILY", "PASS", "FAIL", "SKIP", "NOT_RUN", "CHOSEN", "MUTED", "ERROR_TEXT", "PALETTE",
     "PLUGIN_ZH", "Theme", "theme", "plugin_label",
+    "FLOW_BOX", "FLOW_EDGE", "FLOW_ACTIVE", "FLOW_DONE", "FLOW_NODE", "POD_STATUS_COLOURS", "POD_STATUS_ZH", "SERIES",
 ]
 
 #: CJK first (Noto Sans CJK SC ships with most Linux desktops and our Docker image), then the
@@ -26,8 +27,38 @@ CHOSEN = "#e0a800"  # the chosen node's outline
 MUTED = "#7f8c8d"
 ERROR_TEXT = "#c0392b"
 
+# FlowView: components as boxes, the current step's arrow, the steps already shown
+FLOW_BOX = "#eef3f8"
+FLOW_EDGE = "#5b7083"
+FLOW_ACTIVE = "#d9480f"
+FLOW_DONE = "#c9d3dd"
+FLOW_NODE = "#9aa5b1"
+
 #: one colour per Score plugin, in the default profile's order, so a plugin keeps its colour
 PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3b", "#ff9da6", "#9d755d", "#bab0ac")
+
+#: a Pod's colour by its state (cluster_view.pod_status), the same in every view
+POD_STATUS_COLOURS: dict[str, str] = {
+    "Ready": "#2e9e4f",  # Running and Ready: serves traffic
+    "NotReady": "#f0a30a",  # Running, not Ready (readiness probe failing, CrashLoopBackOff…)
+    "Pending": "#9fb3c8",  # not scheduled yet, or its containers are being created
+    "Succeeded": "#4c78a8",
+    "Failed": "#d62728",
+    "Terminating": "#8e44ad",  # deletionTimestamp set: graceful termination
+    "Unknown": "#555555",
+}
+POD_STATUS_ZH: dict[str, str] = {
+    "Ready": "运行中·就绪（Ready）",
+    "NotReady": "运行中·未就绪",
+    "Pending": "等待中（Pending）",
+    "Succeeded": "已完成（Succeeded）",
+    "Failed": "失败（Failed）",
+    "Terminating": "终止中（Terminating）",
+    "Unknown": "未知（Unknown）",
+}
+
+#: one colour per series (a ReplicaSet, an endpoint) in order of appearance
+SERIES = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b", "#9d755d")
 
 #: the plugins' Chinese names; the English (upstream) name is always shown beside them
 PLUGIN_ZH: dict[str, str] = {
