@@ -40,3 +40,20 @@ def test_lesson_runs(path: Path, runtime: str, monkeypatch: pytest.MonkeyPatch) 
 
 def test_there_are_lessons() -> None:
     assert NOTEBOOKS, "notebooks/ holds no lesson"
+
+
+def test_index_links_every_lesson_and_lab_opens_it() -> None:
+    """00-目录 links every lesson in notebooks/, and `k8sedu lab` opens it first."""
+    import json
+    import re
+
+    from k8sedu import cli
+
+    folder = NOTEBOOKS[0].parent
+    index = folder / cli.TOC
+    assert index.is_file()
+    text = "\n".join("".join(cell["source"]) for cell in json.loads(index.read_text(encoding="utf-8"))["cells"])
+    linked = set(re.findall(r"\]\(([^)]+\.ipynb)\)", text))
+    lessons = {p.name for p in NOTEBOOKS if p.name != cli.TOC}
+    assert lessons <= linked, sorted(lessons - linked)
+    assert cli.first_notebook(folder) == cli.TOC
