@@ -11,9 +11,12 @@ from the clock whenever someone looks::
     anything it cannot read         runs until stopped (it is probably a server)
 
 Signals as on a real node: SIGKILL ends a container at once (137). SIGTERM ends ``k8sedu/web`` and
-``k8sedu/pause`` at once (they trap it) and scripts that ``trap '… exit …' TERM``; any other process is
-PID 1 without a handler and ignores it, so ``stop_container`` waits the grace period and then kills
-(exit 137), exactly what a busybox ``sleep`` Pod does on a real cluster. ``pause_node`` freezes the
+``k8sedu/pause`` at once (they trap it); a script that ``trap '…' TERM`` runs the trap when its
+foreground command ends, as busybox ``sh`` does (at once in ``wait``, after the current ``sleep 1`` of a
+loop, never during ``sleep 3600``), and exits if the trap says ``exit``; any other process is PID 1
+without a handler and ignores it, so ``stop_container`` waits the grace period and then kills (exit
+137), exactly what a busybox ``sleep`` Pod does on a real cluster. ``date`` prints the cluster clock,
+and each round of a ``while`` loop prints and writes its own lines as the clock reaches it. ``pause_node`` freezes the
 containers' own clocks.
 
 ``k8sedu/web`` containers serve real HTTP on 127.0.0.1 (:mod:`k8sedu.runtime.simweb`) on the Pod's
@@ -76,7 +79,15 @@ from k8sedu.runtime.naming import (
     sandbox_name,
 )
 from k8sedu.runtime.simfs import SimFS
-from k8sedu.runtime.simprogram import SIGNALS, Event, Forever, Program, ShellExit, parse_bytes
+from k8sedu.runtime.simprogram import (
+    MAX_ROUNDS,
+    SIGNALS,
+    Event,
+    Forever,
+    Program,
+    ShellExit,
+    parse_bytes,
+)
 from k8sedu.runtime.simshell import Interpreter, ShellContext, model_program
 from k8sedu.runtime.simweb import NOT_FOUND_PAGE, WebServer, bind_reserved
 
@@ -146,6 +157,8 @@ class _Container:
     logs: deque = field(default_factory=lambda: deque(maxlen=MAX_LOG_LINES))  # (t, stream, text)
     logs_total: int = 0
     fs_applied: int = 0  # program events already applied to fs
+    loops_applied: dict[int, tuple[int, int]] = field(default_factory=dict)  # loop index -> (round, item) next
+    term_at: float | None = None  # a SIGTERM trap waiting for the foreground command to end (run-time offset)
     jobs: list[str] = field(default_factory=list)  # busy loops exec'd in the background (`yes > /dev/null &`)
     cpu_nanos: float = 0.0  # cumulative CPU time in cluster nanoseconds (the kubelet's usageCoreNanoSeconds)
     cpu_at: float | None = None  # when cpu_nanos was last brought up to date (cluster seconds)
@@ -254,17 +267,44 @@ class SimRuntime:
         eff = self._effective(c, now)
         events = c.program.events
         while c.fs_applied < len(events) and events[c.fs_applied].t <= eff:
-            e = events[c.fs_applied]
-            if e.kind == "write":
-                c.fs.write(e.path, e.text, e.append)
-            elif e.kind == "mkdir":
-                c.fs.mkdir(e.path)
-            elif e.kind == "rm":
-                c.fs.remove(e.path)
+            self._apply(c, events[c.fs_applied])
             c.fs_applied += 1
+        for index, loop in enumerate(c.program.loops):  # each round of `while …; do date >> f; …` writes too
+            if loop.more is None and not any(e.kind in ("write", "mkdir", "rm") for e in loop.items):
+                continue
+            k, j = c.loops_applied.get(index, (0, 0))
+            while loop.start + k * loop.period <= eff:
+                items = loop.round(k)
+                if j == 0 and (k >= MAX_ROUNDS or k >= len(loop.rounds) and loop.more is not None
+                               and not any(e.kind in ("write", "mkdir", "rm") for e in items)):
+                    k = int((eff - loop.start) / loop.period) + 1  # past the rounds worked out: files stop growing
+                    continue
+                if j >= len(items):
+                    k, j = k + 1, 0
+                    continue
+                if loop.start + k * loop.period + items[j].t > eff:
+                    break
+                self._apply(c, items[j])
+                j += 1
+            c.loops_applied[index] = (k, j)
+            if loop.foreground and loop.exit_at is not None and c.program.end is None:
+                c.program.end, c.program.exit_code, c.program.oom = loop.exit_at, loop.exit_code, loop.oom
         end = c.program.end
+        if c.term_at is not None and eff >= c.term_at and (end is None or c.term_at < end):
+            at, c.term_at = c.term_at, None
+            if self._run_trap(c, self._wall(c, at)):
+                return
         if end is not None and eff >= end:
             self._finish(c, self._wall(c, end), c.program.exit_code, oom=c.program.oom)
+
+    @staticmethod
+    def _apply(c: _Container, e: Event) -> None:
+        if e.kind == "write":
+            c.fs.write(e.path, e.text, e.append)
+        elif e.kind == "mkdir":
+            c.fs.mkdir(e.path)
+        elif e.kind == "rm":
+            c.fs.remove(e.path)
 
     def _finish(self, c: _Container, t: float, code: int, oom: bool = False, message: str | None = None) -> None:
         if c.state == "exited":
@@ -490,7 +530,7 @@ class SimRuntime:
             if c.kind == "web":
                 c.program = self._start_web(c)
             else:
-                c.program = model_program(c.argv, c.env, c.fs, c.cwd, c.hostname, c.memory_limit)
+                c.program = model_program(c.argv, c.env, c.fs, c.cwd, c.hostname, c.memory_limit, start=now)
             self._settle(c, now)
 
     def _start_web(self, c: _Container) -> Program:
@@ -560,7 +600,7 @@ class SimRuntime:
             deadline = self.clock.now() + max(0.0, grace_seconds)
         while True:  # it ignores SIGTERM: wait for it to end by itself, or SIGKILL at the deadline
             with self._lock:
-                self._settle(c)
+                self._settle(c, min(self.clock.now(), deadline))
                 if c.state != "running":
                     return
                 remaining = deadline - self.clock.now()
@@ -572,12 +612,55 @@ class SimRuntime:
     def _deliver_term(self, c: _Container) -> bool:
         """SIGTERM: True if the process handled it and exited."""
         prog = c.program
-        if prog is None or not prog.handles_term or c.paused:
-            return False  # PID 1 without a handler ignores it; a frozen process cannot act on it
+        if prog is None or c.paused:
+            return False  # a frozen process cannot act on it
+        if prog.kind != "shell":
+            if not prog.handles_term:
+                return False  # PID 1 without a handler ignores it
+            for line in prog.term_output:
+                self._log(c, "stdout", line)
+            self._finish(c, self.clock.now(), prog.term_code)
+            return True
+        if not prog.traps_term:
+            return False
+        now = self.clock.now()
+        at = self._control_point(c, self._effective(c, now))
+        if at is None:
+            return False  # its foreground command never ends: the trap never runs
+        if at > self._effective(c, now):
+            c.term_at = at if c.term_at is None else min(c.term_at, at)
+            return False
+        return self._run_trap(c, now)
+
+    def _control_point(self, c: _Container, eff: float) -> float | None:
+        """When a shell busy in a foreground command (``sleep 3600``) gets back to run its trap: busybox
+        ``sh`` runs a trap between commands, and at once while in ``wait``. None: never."""
+        prog = c.program
+        if prog is None:
+            return eff
+        for begin, end in prog.blocked:
+            if begin <= eff and (end is None or eff < end):
+                return end
+        for loop in prog.loops:
+            if eff >= loop.start and loop.period > 0:
+                offset = (eff - loop.start) % loop.period
+                for begin, end in loop.blocked:
+                    if begin <= offset and (end is None or offset < end):
+                        return None if end is None else eff + end - offset
+        return eff
+
+    def _run_trap(self, c: _Container, t: float) -> bool:
+        """The trap's commands at cluster time *t*: its output, and its exit. True if it exited."""
+        prog = c.program
+        if prog is None:
+            return False
         for line in prog.term_output:
-            self._log(c, "stdout", line)
-        self._finish(c, self.clock.now(), prog.term_code)
-        return True
+            c.logs.append((t, "stdout", line))
+            c.logs_total += 1
+        if prog.handles_term:
+            self._finish(c, t, prog.term_code)
+            return True
+        return False
 
     def kill_container(self, container_id: str, signal: str = "SIGKILL") -> None:
         with self._lock:
@@ -661,8 +744,21 @@ class SimRuntime:
                 if eff < loop.start:
                     continue
                 rounds = int((eff - loop.start) / loop.period) + 1
-                first = max(0, rounds - MAX_LOG_LINES // max(1, len(loop.items)) - 1)  # only the tail is kept
-                for item in loop.items:
+                if loop.more is not None:  # rounds differ: each is worked out; only the tail is kept
+                    total += loop.lines_before(rounds - 1)
+                    shown = 0
+                    for k in range(rounds - 1, -1, -1):
+                        begin = loop.start + k * loop.period
+                        out = [e for e in loop.round(k) if e.kind in ("stdout", "stderr") and begin + e.t <= eff]
+                        total += len(out) if k == rounds - 1 else 0
+                        lines.extend((self._wall(c, begin + e.t), e.kind, e.text) for e in out)
+                        shown += len(out)
+                        if shown >= MAX_LOG_LINES:
+                            break
+                    continue
+                items = [e for e in loop.items if e.kind in ("stdout", "stderr")]
+                first = max(0, rounds - MAX_LOG_LINES // max(1, len(items)) - 1)  # only the tail is kept
+                for item in items:
                     last = int((eff - loop.start - item.t) / loop.period) if eff >= loop.start + item.t else -1
                     total += last + 1
                     for k in range(first, last + 1):
@@ -757,6 +853,9 @@ class SimRuntime:
             raise ContainerRuntimeError("exec: no command given")
         with self._lock:
             c = self._get(container_id)
+            for other in list(self._containers.values()):  # the Pod's emptyDirs: its siblings' writes so far
+                if other.sandbox_id == c.sandbox_id and other is not c:
+                    self._settle(other)
             self._settle(c)
             if c.state != "running":
                 raise ContainerRuntimeError(f"Container {container_id} is not running")

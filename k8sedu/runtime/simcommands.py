@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from k8sedu.runtime.simfs import SimFS
 from k8sedu.runtime.simprogram import SIGNALS, ShellExit, sleep_seconds
+from k8sedu.runtime.simtext import TEXT_COMMANDS, ls_long
 
 if TYPE_CHECKING:
     from k8sedu.runtime.simshell import Interpreter
@@ -38,8 +39,28 @@ def _printf(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     if not args:
         return 1
     fmt, values = args[0], list(args[1:])
-    text = re.sub(r"%[-0-9.]*[sdif]", lambda m: values.pop(0) if values else "", fmt)
-    sh.ctx.out(text.replace("\\n", "\n").replace("\\t", "\t").replace("%%", "%"))
+    fmt = fmt.replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\")
+    used = 0
+
+    def one(m: re.Match[str]) -> str:
+        nonlocal used
+        spec = m.group(0)
+        if spec == "%%":
+            return "%"
+        used += 1
+        value = values.pop(0) if values else ""
+        if spec[-1] in "di":
+            try:
+                return ("%" + spec[1:-1] + "d") % int(value or 0)
+            except ValueError:
+                sh.ctx.err(f"printf: invalid number '{value}'\n")
+                return "0"
+        return ("%" + spec[1:-1] + "s") % value
+
+    text = re.sub(r"%%|%[-0-9.]*[sdi]", one, fmt)
+    while values and used:  # the format is used again for the arguments left (printf '%s\n' a b c)
+        text += re.sub(r"%%|%[-0-9.]*[sdi]", one, fmt)
+    sh.ctx.out(text)
     return 0
 
 
@@ -63,6 +84,9 @@ def _cat(sh: Interpreter, args: list[str], stdin: str | None) -> int:
 
 def _ls(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     paths = [a for a in args if not a.startswith("-")] or ["."]
+    opts = "".join(a[1:] for a in args if a.startswith("-"))
+    if "l" in opts:
+        return ls_long(sh, paths, "a" in opts)
     status = 0
     for name in paths:
         path = SimFS.norm(name, sh.ctx.cwd)
@@ -76,7 +100,8 @@ def _ls(sh: Interpreter, args: list[str], stdin: str | None) -> int:
             continue
         if len(paths) > 1:
             sh.ctx.out(f"{name}:\n")
-        sh.ctx.out("".join(e + "\n" for e in entries))
+        shown = [".", "..", *entries] if "a" in opts else [e for e in entries if not e.startswith(".")]
+        sh.ctx.out("".join(e + "\n" for e in shown))
     return status
 
 
@@ -98,7 +123,21 @@ def _printenv(sh: Interpreter, args: list[str], stdin: str | None) -> int:
 
 
 def _date(sh: Interpreter, args: list[str], stdin: str | None) -> int:
-    sh.ctx.out(time.strftime("%a %b %e %H:%M:%S UTC %Y", time.gmtime(sh.ctx.now())) + "\n")
+    """busybox ``date`` in a UTC container: ``Thu Jan  1 00:00:00 UTC 1970``, ``date +%s``, ``date -I``."""
+    now = sh.ctx.now()
+    fmt = "%a %b %e %H:%M:%S UTC %Y"
+    for a in args:
+        if a.startswith("+"):
+            fmt = a[1:]
+        elif a in ("-I", "--iso-8601"):
+            fmt = "%Y-%m-%d"
+        elif a == "-R":
+            fmt = "%a, %d %b %Y %H:%M:%S +0000"
+        elif a != "-u":
+            sh.ctx.err(f"date: invalid date '{a}'\n")
+            return 1
+    fmt = fmt.replace("%s", str(int(now))).replace("%N", f"{int((now % 1) * 1e9):09d}").replace("%Z", "UTC")
+    sh.ctx.out(time.strftime(fmt, time.gmtime(now)) + "\n")
     return 0
 
 
@@ -156,6 +195,13 @@ def _cp(sh: Interpreter, args: list[str], stdin: str | None) -> int:
 def _test(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     if args and args[-1] in ("]", "]]"):
         args = args[:-1]
+    for joiner in ("-o", "-a"):  # `test A -a B -o C`: -a binds tighter than -o
+        if joiner in args[1:-1] and len(args) > 3:
+            k = args.index(joiner, 1)
+            left, right = _test(sh, args[:k], stdin), _test(sh, args[k + 1 :], stdin)
+            if 2 in (left, right):
+                return 2
+            return 0 if (left == 0 or right == 0 if joiner == "-o" else left == 0 and right == 0) else 1
     negate = False
     if args and args[0] == "!":
         negate, args = True, args[1:]
@@ -186,6 +232,18 @@ def _test(sh: Interpreter, args: list[str], stdin: str | None) -> int:
                 return 2
             ok = {"-eq": x == y, "-ne": x != y, "-lt": x < y, "-le": x <= y, "-gt": x > y, "-ge": x >= y}.get(op, False)
     return 0 if ok != negate else 1
+
+
+def _break(kind: str) -> Callable[[Interpreter, list[str], str | None], int]:
+    def run(sh: Interpreter, args: list[str], stdin: str | None) -> int:
+        from k8sedu.runtime.simshell import LoopControl
+
+        if kind == "return":  # `return [n]` leaves a function with status n
+            raise LoopControl(kind, int(args[0]) & 0xFF if args and args[0].isdigit() else sh.status)
+        levels = int(args[0]) if args and args[0].isdigit() and int(args[0]) > 0 else 1
+        raise LoopControl(kind, levels)
+
+    return run
 
 
 def _exit(sh: Interpreter, args: list[str], stdin: str | None) -> int:
@@ -350,7 +408,8 @@ def _grep(sh: Interpreter, args: list[str], stdin: str | None) -> int:
         rx = re.compile(pattern, flags)
     except re.error:
         rx = re.compile(re.escape(pattern), flags)
-    lines = [ln for ln in text.splitlines() if bool(rx.search(ln)) != invert]
+    numbered = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if bool(rx.search(ln)) != invert]
+    lines = [f"{n}:{ln}" if any("n" in o for o in opts) else ln for n, ln in numbered]
     if any("c" in o for o in opts):
         sh.ctx.out(f"{len(lines)}\n")
     elif not any("q" in o for o in opts):
@@ -374,12 +433,6 @@ def _count(args: list[str], default: int = 10) -> int:
     return default
 
 
-def _head(sh: Interpreter, args: list[str], stdin: str | None) -> int:
-    n = _count(args)
-    sh.ctx.out("".join(ln + "\n" for ln in _lines_of(sh, [a for a in args if a != "-n"], stdin)[:n]))
-    return 0
-
-
 def _tail(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     if any(a in ("-f", "-F") for a in args):
         sh.ctx.sleep(None)  # tail -f never ends
@@ -389,14 +442,18 @@ def _tail(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     return 0
 
 
-def _wc(sh: Interpreter, args: list[str], stdin: str | None) -> int:
-    lines = _lines_of(sh, args, stdin)
-    sh.ctx.out(f"{len(lines)}\n")
-    return 0
-
-
 def _sort(sh: Interpreter, args: list[str], stdin: str | None) -> int:
-    sh.ctx.out("".join(ln + "\n" for ln in sorted(_lines_of(sh, args, stdin), reverse="-r" in args)))
+    opts = "".join(a[1:] for a in args if a.startswith("-"))
+    lines = _lines_of(sh, args, stdin)
+    if "u" in opts:
+        lines = list(dict.fromkeys(lines))
+
+    def number(line: str) -> tuple[float, str]:
+        m = re.match(r"\s*(-?\d+(?:\.\d+)?)", line)
+        return (float(m.group(1)) if m else 0.0, line)
+
+    lines = sorted(lines, key=number if "n" in opts else None, reverse="r" in opts)
+    sh.ctx.out("".join(ln + "\n" for ln in lines))
     return 0
 
 
@@ -419,6 +476,14 @@ def _const(text: str) -> Callable[[Interpreter, list[str], str | None], int]:
 
 
 def _hostname(sh: Interpreter, args: list[str], stdin: str | None) -> int:
+    if "-i" in args:  # the addresses /etc/hosts gives the hostname: the Pod IP
+        hosts = sh.ctx.fs.read("/etc/hosts") or ""
+        addrs = [ln.split()[0] for ln in hosts.splitlines() if sh.ctx.hostname in ln.split()[1:]]
+        if not addrs:
+            sh.ctx.err(f"hostname: {sh.ctx.hostname}: Unknown host\n")
+            return 1
+        sh.ctx.out(" ".join(addrs) + "\n")
+        return 0
     sh.ctx.out(sh.ctx.hostname + "\n")
     return 0
 
@@ -431,7 +496,7 @@ def _pwd(sh: Interpreter, args: list[str], stdin: str | None) -> int:
 def _cd(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     path = SimFS.norm(args[0] if args else "/root", sh.ctx.cwd)
     if not sh.ctx.fs.is_dir(path):
-        sh.ctx.err(f"sh: cd: can't cd to {args[0] if args else path}: No such file or directory\n")
+        sh.ctx.err(f"sh: cd: line 0: can't cd to {args[0] if args else path}: No such file or directory\n")
         return 2
     sh.ctx.cwd = path
     return 0
@@ -445,6 +510,16 @@ def _export(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     return 0
 
 
+def _set(sh: Interpreter, args: list[str], stdin: str | None) -> int:
+    """``set -e`` / ``set +e`` / ``set -o errexit`` (other options are accepted and ignored)."""
+    for k, a in enumerate(args):
+        if a[:1] in "-+" and "e" in a[1:] and a[1:2] != "o":
+            sh.errexit = a[0] == "-"
+        elif a in ("-o", "+o") and args[k + 1 : k + 2] == ["errexit"]:
+            sh.errexit = a == "-o"
+    return 0
+
+
 def _unset(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     for a in args:
         sh.ctx.env.pop(a, None)
@@ -453,7 +528,7 @@ def _unset(sh: Interpreter, args: list[str], stdin: str | None) -> int:
 
 def _ps(sh: Interpreter, args: list[str], stdin: str | None) -> int:
     cmd = " ".join(sh.ctx.argv) or "sh"
-    sh.ctx.out(f"PID   USER     TIME  COMMAND\n    1 root      0:00 {cmd}\n")
+    sh.ctx.out(f"PID   USER     COMMAND\n    1 root     {cmd}\n")
     return 0
 
 
@@ -512,11 +587,13 @@ COMMANDS: dict[str, Callable[[Interpreter, list[str], str | None], int]] = {
     "echo": _echo, "printf": _printf, "cat": _cat, "ls": _ls, "env": _env, "printenv": _printenv,
     "date": _date, "sleep": _sleep, "touch": _touch, "mkdir": _mkdir, "rm": _rm, "cp": _cp,
     "test": _test, "[": _test, "[[": _test, "true": _noop, ":": _noop, "false": lambda sh, a, s: 1,
-    "exit": _exit, "trap": _trap, "kill": _kill, "wget": _wget, "grep": _grep, "head": _head,
-    "tail": _tail, "wc": _wc, "sort": _sort, "seq": _seq, "hostname": _hostname, "pwd": _pwd,
-    "cd": _cd, "export": _export, "unset": _unset, "set": _noop, "ps": _ps, "uname": _uname,
+    "exit": _exit, "trap": _trap, "kill": _kill, "wget": _wget, "grep": _grep,
+    "tail": _tail, "sort": _sort, "seq": _seq, "hostname": _hostname, "pwd": _pwd,
+    "cd": _cd, "export": _export, "unset": _unset, "set": _set, "ps": _ps, "uname": _uname,
     "id": _const("uid=0(root) gid=0(root) groups=0(root)\n"), "whoami": _const("root\n"),
     "wait": _wait, "sync": _noop, "chmod": _noop, "chown": _noop, "ln": _noop, "nslookup": _nslookup,
     "yes": _busy, "dd": _busy, "killall": _killall, "pkill": _pkill,
     "httpd": _forever, "nc": _forever, "top": _forever, "watch": _forever, "sh": _sh,
+    **TEXT_COMMANDS, "nproc": _const("2\n"), "break": _break("break"), "continue": _break("continue"),
+    "return": _break("return"),
 }  # fmt: skip

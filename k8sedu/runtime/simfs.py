@@ -42,6 +42,7 @@ class SimFS:
         """A scratch copy: reads see this filesystem, writes stay in the copy."""
         copy = SimFS(self.files, self.mounts)
         copy.dirs = set(self.dirs)
+        copy.removed = set(self.removed)
         copy._overlay = True
         return copy
 

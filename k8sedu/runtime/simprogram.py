@@ -63,7 +63,7 @@ class Event:
     append: bool = False
 
 
-MAX_ROUNDS = 100_000  # rounds of a loop whose rounds differ that are worked out; later ones repeat the last
+MAX_ROUNDS = 20_000  # rounds of a loop whose rounds differ that are worked out; later ones repeat the last
 
 
 @dataclass
@@ -79,16 +79,43 @@ class Loop:
     items: list[Event]
     more: Callable[[int], list[Event]] | None = None
     rounds: list[list[Event]] = field(default_factory=list)
+    blocked: list[tuple[float, float | None]] = field(default_factory=list)  # foreground sleeps in a round
+    foreground: bool = True  # False: `while …; done &`, its exit ends only itself
+    exit_at: float | None = None  # a later round ran `exit` (or was OOM-killed) at this offset of the process
+    exit_code: int = 0
+    oom: bool = False
+    lines: list[int] = field(default_factory=list)  # output lines in the rounds before round k
 
     def round(self, k: int) -> list[Event]:
         """What round *k* (0-based) does."""
         if self.more is None:
             return self.items
         if not self.rounds:
-            self.rounds.append(self.items)
-        while len(self.rounds) <= k and len(self.rounds) < MAX_ROUNDS:
-            self.rounds.append(self.more(len(self.rounds)))
+            self._add(self.items)
+        while len(self.rounds) <= k and len(self.rounds) < MAX_ROUNDS and self.exit_at is None:
+            self._add(self.more(len(self.rounds)))
+        if k >= len(self.rounds) and self.exit_at is not None:
+            return []
         return self.rounds[min(k, len(self.rounds) - 1)]
+
+    def _add(self, events: list[Event]) -> None:
+        self.lines.append((self.lines[-1] + _output(self.rounds[-1])) if self.rounds else 0)
+        self.rounds.append(events)
+
+    def lines_before(self, k: int) -> int:
+        """How many lines of output rounds 0…k-1 printed (rounds must be worked out up to k)."""
+        if self.more is None:
+            return k * _output(self.items)
+        self.round(k)
+        n = len(self.rounds)
+        if k < n:
+            return self.lines[k]
+        last = 0 if self.exit_at is not None else _output(self.rounds[-1])
+        return self.lines[-1] + _output(self.rounds[-1]) + (k - n) * last
+
+
+def _output(events: list[Event]) -> int:
+    return sum(1 for e in events if e.kind in ("stdout", "stderr"))
 
 
 @dataclass
@@ -104,6 +131,11 @@ class Program:
     handles_term: bool = False  # False: PID 1 without a handler ignores SIGTERM (waits for SIGKILL)
     term_code: int = 0
     term_output: list[str] = field(default_factory=list)
+    # A shell's trap runs only when its foreground command ends: not during `sleep 3600`, at once in
+    # `wait`. ``traps_term``: it has a TERM trap with commands (``handles_term``: one that exits);
+    # ``blocked``: the (begin, end or None) offsets of its foreground commands.
+    traps_term: bool = False
+    blocked: list[tuple[float, float | None]] = field(default_factory=list)
     memory_bytes: int | None = None
     busy: bool = False  # an endless loop that never sleeps burns a whole CPU
 

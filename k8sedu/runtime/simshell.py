@@ -8,20 +8,37 @@ the way busybox ``sh`` would and turns it into a timeline on the cluster clock::
     t=0     stdout "start"        t=0  write /tmp/healthy        t=30  rm /tmp/healthy
     t=630   exit 0 ("Completed")
 
-What is modelled: ``;`` ``&&`` ``||`` ``&`` ``|``, newlines, quotes, ``$VAR`` ``${VAR:-x}`` ``$?``
-``$(cmd)`` ``$((i+1))``, redirections (``>``, ``>>``, ``2>&1``), ``while``/``until``/``for``/``if``,
-``trap``, ``wait``, ``exit``, and the commands echo, printf, cat, ls, hostname, env, printenv, date,
-sleep, touch, mkdir, rm, cp, test/[, true/false, kill, wget, ps, id, whoami, uname, pwd, grep, wc,
-head, tail, sort, seq, export. ``while true; do …; sleep N; done`` becomes periodic output; a string
-that doubles itself (``x=$x$x``) or ``K8SEDU_SIM_MEMORY=<bytes>`` in the environment uses memory.
+What is modelled: ``;`` ``&&`` ``||`` ``&`` ``|``, newlines, quotes, ``$VAR`` ``${VAR:-x}`` ``${VAR:+x}``
+``$?`` ``$(cmd)`` ``$((i+1))``, redirections (``>``, ``>>``, ``2>&1``, ``< file``, ``done < file``,
+``<<EOF`` here-documents), ``while``/``until``/``for``/``if``/``case``, ``break``/``continue``,
+functions (``f() { …; }``, ``$1``, ``return``), ``( … )`` and ``{ …; }``, ``set -e``, ``read``
+(``seq 3 | while read i``), ``trap``, ``wait``, ``exit``, and the commands echo, printf, cat,
+ls (``-l``, ``-a``), hostname (``-i``), env, printenv, date (``+FORMAT``), sleep, touch, mkdir, rm, cp,
+mv, test/[, true/false, kill, wget, ps, id, whoami, uname, pwd, cd, grep, wc, head, tail, sort, seq,
+sed, tr, cut, awk, uniq, rev, tac, tee, basename, dirname, expr, base64, md5sum/sha256sum, which,
+export (:mod:`k8sedu.runtime.simtext` holds the text tools). A name busybox does not have is
+``sh: x: not found`` (127), as in the ``k8sedu/busybox`` image.
 
-What is not: real processes, pipes between long-running commands, functions, most options. In a start
-script an unknown command is taken to run forever (it is probably a server); in ``exec`` it fails
-with a message saying the simulated runtime does not model it.
+``while true; do …; sleep N; done`` becomes a round repeated every N seconds. When rounds differ (a
+counter, ``date``, a file that grows) each round is worked out in turn when the clock reaches it, so
+``date >> /cache/log.txt`` appends one line per round with that moment's cluster time, and an ``exit``
+in a later round ends the container. ``date`` prints the cluster clock. A ``TERM`` trap runs as busybox
+runs it: when the foreground command ends (after the ``sleep 1`` of a loop, never during
+``sleep 3600``, at once in ``wait``). A string that doubles itself (``x=$x$x``) or
+``K8SEDU_SIM_MEMORY=<bytes>`` in the environment uses memory.
+
+What is not: real processes, pipes between long-running commands, ``set -x``, most options. A
+program given as the container's command itself (not through ``sh -c``) that it does not know, or a
+busybox applet it does not model, is taken to run forever (it is probably a server); in ``exec`` an
+unknown program fails with a message saying the simulated runtime does not model it. A loop that
+sleeps and runs ``break`` after its 60th round goes quiet instead of going on with the script, and
+after 20,000 rounds a loop repeats its last one (files stop growing).
 """
 
 from __future__ import annotations
 
+import ast
+import fnmatch
 import re
 import time
 from collections.abc import Callable
@@ -54,11 +71,39 @@ __all__ = [
 ]
 
 BUSY_COMMANDS = ("yes", "dd")  # commands that burn a whole CPU until killed (`yes > /dev/null`)
+# Programs of other images a lesson may run (`images=[...]`): taken to be servers that run until stopped.
+SERVERS = ("nginx", "python", "python3", "node", "redis-server", "java", "php", "ruby", "perl", "mysqld",
+           "postgres", "httpd", "caddy", "envoy", "etcd", "agnhost", "pause")  # fmt: skip
+# busybox 1.35's applets in the offline image (`busybox --list`): an unmodelled one runs until stopped,
+# any other name is "not found".
+BUSYBOX_APPLETS = frozenset("""
+acpid adjtimex ar arch arp arping ascii ash awk base64 basename bc blkdiscard blockdev brctl bunzip2 busybox
+bzcat bzip2 cal cat chgrp chmod chown chroot chvt clear cmp cp cpio crc32 crond crontab cttyhack cut date dc
+dd deallocvt depmod devmem df diff dirname dmesg dnsdomainname dos2unix dpkg dpkg-deb du dumpkmap dumpleases
+echo ed egrep env expand expr factor fallocate false fatattr fdisk fgrep find findfs fold free freeramdisk
+fsfreeze fstrim ftpget ftpput getopt getty grep groups gunzip gzip halt head hexdump hostid hostname httpd
+hwclock i2cdetect i2cdump i2cget i2cset i2ctransfer id ifconfig ifdown ifup init insmod ionice ip ipcalc
+ipneigh kill killall klogd last less link linux32 linux64 linuxrc ln loadfont loadkmap logger login logname
+logread losetup ls lsmod lsscsi lzcat lzma lzop md5sum mdev microcom mim mkdir mkdosfs mke2fs mkfifo mknod
+mkpasswd mkswap mktemp modinfo modprobe more mount mt mv nameif nc netstat nl nologin nproc nsenter nslookup
+nuke od openvt partprobe passwd paste patch pidof ping ping6 pivot_root poweroff printf ps pwd rdate readlink
+realpath reboot renice reset resume rev rm rmdir rmmod route rpm rpm2cpio run-init run-parts sed seq
+setkeycodes setpriv setsid sh sha1sum sha256sum sha3sum sha512sum shred shuf sleep sort ssl_client
+start-stop-daemon stat strings stty su sulogin svc svok swapoff swapon switch_root sync sysctl syslogd tac
+tail tar taskset tc tee telnet telnetd test tftp time timeout top touch tr traceroute traceroute6 true
+truncate ts tty tunctl ubirename udhcpc udhcpd uevent umount uname uncompress unexpand uniq unix2dos unlink
+unlzma unshare unxz unzip uptime usleep uudecode uuencode vconfig vi w watch watchdog wc wget which who
+whoami xargs xxd xz xzcat yes zcat
+""".split())
 LOOP_LIMIT = 1000  # iterations of a conditional loop before it counts as endless
+EAGER_ROUNDS = 60  # rounds of an endless loop whose rounds differ that are run at once (a `break` at i=50)
 MEMORY_HOG = re.compile(r"(\w+)=[\"']?\$\{?(\w+)\}?\$\{?(\w+)\}?")  # x=$x$x: doubles each round
 
 
 # -- splitting a script into statements --------------------------------------------------------------
+
+
+STARTS = ("", "then", "do", "else", "!")  # what may come before a `( … )` / `{ …; }` in a statement
 
 
 def split_statements(script: str) -> list[tuple[str, str]]:
@@ -66,6 +111,13 @@ def split_statements(script: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     cur: list[str] = []
     quote, depth, i, n = "", 0, 0, len(script)
+    braces = 0  # inside a `{ …; }` group
+
+    def word_at(k: int) -> bool:
+        """Is script[k] a word of its own (``{`` / ``}``), not part of ``${X}``?"""
+        before = script[k - 1] if k else " "
+        after = script[k + 1] if k + 1 < n else " "
+        return before in " \t\n;" and after in " \t\n;&|<>)"
 
     def flush(op: str) -> None:
         text = "".join(cur).strip()
@@ -82,7 +134,7 @@ def split_statements(script: str) -> list[tuple[str, str]]:
                 i += 1
             elif ch == quote:
                 quote = ""
-        elif ch in "'\"":
+        elif ch in "'\"`":
             quote = ch
             cur.append(ch)
         elif ch == "\\" and i + 1 < n:
@@ -92,6 +144,21 @@ def split_statements(script: str) -> list[tuple[str, str]]:
             depth += 1
             cur.append("$(")
             i += 1
+        elif ch == "(" and not depth and not braces and "".join(cur).strip() in STARTS and script[i + 1 : i + 2] != ")":
+            depth += 1
+            cur.append(ch)
+        elif ch == "{" and not depth and word_at(i) and (
+            braces or "".join(cur).strip() in STARTS or re.fullmatch(r"\w+\s*\(\)", "".join(cur).strip())
+        ):
+            braces += 1
+            cur.append(ch)
+        elif ch == "}" and braces and not depth and word_at(i):
+            braces -= 1
+            cur.append(ch)
+        elif braces and not depth:
+            if script.startswith("$(", i):
+                depth += 1
+            cur.append(ch)
         elif depth and ch == "(":
             depth += 1
             cur.append(ch)
@@ -104,6 +171,11 @@ def split_statements(script: str) -> list[tuple[str, str]]:
             while i < n and script[i] != "\n":
                 i += 1
             continue
+        elif script.startswith(";;", i):  # the end of a `case` branch
+            if not "".join(cur).strip() and out:
+                out[-1] = (out[-1][0], ";;")  # ";;" on a line of its own ends the branch above
+            flush(";;")
+            i += 1
         elif ch in ";\n":
             flush(";")
         elif ch == "&":
@@ -142,6 +214,7 @@ class LoopNode:
     cond: str  # the condition, or "var in items" for "for"
     body: list
     op: str
+    stdin_file: str = ""  # `done < /data/list`: what `read` reads
 
 
 @dataclass
@@ -151,8 +224,23 @@ class IfNode:
     op: str
 
 
+@dataclass
+class CaseNode:
+    word: str
+    branches: list  # [(patterns, body)]
+    op: str
+
+
 class ParseError(Exception):
     pass
+
+
+class LoopControl(Exception):
+    """``break [n]`` / ``continue [n]``: leaves the innermost *n* loops (or goes on with the n-th)."""
+
+    def __init__(self, kind: str, levels: int) -> None:
+        super().__init__(kind)
+        self.kind, self.levels = kind, levels
 
 
 def _first(text: str) -> tuple[str, str]:
@@ -160,7 +248,37 @@ def _first(text: str) -> tuple[str, str]:
     return (parts[0], parts[1] if len(parts) > 1 else "") if parts else ("", "")
 
 
+HEREDOC = re.compile(r"<<(-?)[ \t]*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
+
+
+def _heredocs(script: str) -> str:
+    """``cat <<EOF … EOF`` -> ``cat <<< "…"``: the body becomes one quoted word (no expansion with
+    ``<<'EOF'``), which the interpreter feeds to the command's stdin."""
+    lines, out, i = script.split("\n"), [], 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        pieces: list[tuple[re.Match[str], str]] = []
+        for m in HEREDOC.finditer(line):
+            body: list[str] = []
+            while i < len(lines):
+                text = lines[i].lstrip("\t") if m.group(1) else lines[i]
+                i += 1
+                if text == m.group(3):
+                    break
+                body.append(text)
+            doc = "".join(b + "\n" for b in body)
+            quoted = "'" + doc.replace("'", "'\\''") + "'" if m.group(2) else '"' + doc.replace('"', '\\"') + '"'
+            pieces.append((m, quoted))
+        for m, quoted in reversed(pieces):
+            line = line[: m.start()] + "<<<" + quoted + line[m.end() :]
+        out.append(line)
+    return "\n".join(out)
+
+
 def parse(script: str) -> list:
+    if "<<" in script:
+        script = _heredocs(script)
     stmts = split_statements(script)
     nodes, i, _ = _block(stmts, 0, ())
     return nodes
@@ -186,7 +304,16 @@ def _block(stmts: list[tuple[str, str]], i: int, stop: tuple[str, ...]) -> tuple
             body, i, end = _block(stmts, i, ("done",))
             if end != "done":
                 raise ParseError(f"{word}: missing 'done'")
+            after = stmts[i][0] if i < len(stmts) else ""
+            if after.startswith("<") and not after.startswith("<<"):  # "done < file" was left as "< file"
+                nodes.append(LoopNode(word, rest, body, stmts[i][1], after[1:].strip().strip("\"'")))
+                i += 1
+                continue
             nodes.append(LoopNode(word, rest, body, stmts[i - 1][1] if i else ";"))
+            continue
+        if word == "case":
+            node, i = _case(stmts, i)
+            nodes.append(node)
             continue
         if word == "if":
             branches: list = []
@@ -209,6 +336,53 @@ def _block(stmts: list[tuple[str, str]], i: int, stop: tuple[str, ...]) -> tuple
         nodes.append(Simple(text, op))
         i += 1
     return nodes, i, ""
+
+
+def _case(stmts: list[tuple[str, str]], i: int) -> tuple[CaseNode, int]:
+    """``case WORD in PAT|PAT) cmds;; … esac`` from statement *i* on; returns the node and the next index."""
+    m = re.fullmatch(r"case\s+(.+?)\s+in(?:\s+(.*))?", stmts[i][0], re.S)
+    if not m:
+        raise ParseError("case: missing 'in'")
+    word, first = m.group(1), (m.group(2) or "").strip()
+    pending = [(first, stmts[i][1])] if first else []
+    i += 1
+    branches: list = []
+    current: list[tuple[str, str]] = []
+    patterns: list[str] | None = None
+    while True:
+        if pending:
+            text, op = pending.pop()
+        elif i < len(stmts):
+            text, op = stmts[i]
+            i += 1
+        else:
+            raise ParseError("case: missing 'esac'")
+        if patterns is None:
+            while op == "|" and ")" not in text and i < len(stmts):  # "a|b)" was split as a pipe
+                text, op = text + "|" + stmts[i][0], stmts[i][1]
+                i += 1
+            if text == "esac":
+                break
+            if text.startswith("esac") and text[4:5] in " \t":
+                break
+            pm = re.match(r"\(?\s*([^)]*?)\s*\)\s*(.*)", text, re.S)
+            if not pm:
+                raise ParseError(f"case: unexpected {text!r}")
+            patterns = [p.strip() for p in pm.group(1).split("|")]
+            text = pm.group(2).strip()
+            if not text:
+                if op == ";;":
+                    branches.append((patterns, []))
+                    patterns = None
+                continue
+        if text == "esac" or text.startswith("esac "):
+            branches.append((patterns, _block(current, 0, ())[0]))
+            break
+        current.append((text, ";" if op == ";;" else op))
+        if op == ";;":
+            branches.append((patterns, _block(current, 0, ())[0]))
+            current, patterns = [], None
+    return CaseNode(word, branches, stmts[i - 1][1] if stmts[i - 1][1] != ";;" else ";"), i
 
 
 # -- contexts: what the commands act on --------------------------------------------------------------
@@ -265,7 +439,9 @@ class ShellContext:
         """``killall name`` / ``pkill name`` (None: every job): how many stopped."""
         return 0
 
-    def endless(self, period: float, items: list[Event], busy: bool) -> None:
+    def endless(self, period: float, items: list[Event], busy: bool,
+                more: Callable[[int], list[Event]] | None = None,
+                blocked: list[tuple[float, float | None]] | None = None) -> None:
         raise Forever()
 
     def unknown(self, name: str) -> int:
@@ -284,8 +460,10 @@ class ShellContext:
 class TimelineContext(ShellContext):
     """Interprets a start script once, recording what happens when (seconds after start)."""
 
-    def __init__(self, env: dict[str, str], fs: SimFS, cwd: str, hostname: str, memory_limit: int | None) -> None:
+    def __init__(self, env: dict[str, str], fs: SimFS, cwd: str, hostname: str, memory_limit: int | None,
+                 start: float = 0.0) -> None:
         super().__init__(env, fs, cwd)
+        self.start = start  # the cluster time the process starts at: `date` prints start + t
         self.hostname = hostname
         self.memory_limit = memory_limit
         self.t = 0.0
@@ -312,12 +490,13 @@ class TimelineContext(ShellContext):
         self._emit("stderr", text)
 
     def sleep(self, seconds: float | None) -> None:
+        self.program.blocked.append((self.t, None if seconds is None else self.t + seconds))
         if seconds is None:
             raise Forever()
         self.t += seconds
 
     def now(self) -> float:
-        return self.t  # offsets: the caller maps them to cluster time
+        return self.start + self.t
 
     def background(self, seconds: float | None) -> None:
         if seconds is None or self.bg_end is None:
@@ -334,16 +513,15 @@ class TimelineContext(ShellContext):
         names = {s.upper().removeprefix("SIG") for s in signals}
         if not names & {"TERM", "15"}:
             return
-        if not action.strip():
-            self.program.handles_term = False  # trap '' TERM: ignored until SIGKILL
+        prog = self.program
+        if not action.strip() or action.strip() == "-":
+            prog.handles_term = prog.traps_term = False  # trap '' TERM: ignored until SIGKILL
             return
         m = re.search(r"\bexit\b\s*(\d+)?", action)
-        if m:
-            self.program.handles_term = True
-            self.program.term_code = int(m.group(1) or 0)
-            self.program.term_output = [
-                w for w in re.findall(r"echo\s+[\"']?([^;\"']*)", action)
-            ]
+        prog.traps_term = True
+        prog.handles_term = m is not None
+        prog.term_code = int(m.group(1) or 0) if m else 0
+        prog.term_output = [w.rstrip() for w in re.findall(r"echo\s+[\"']?([^;\"']*)", action)]
 
     def kill(self, signal: str, pid: str) -> str | None:
         return None
@@ -361,14 +539,16 @@ class TimelineContext(ShellContext):
         self.program.busy = True
         raise Forever()
 
-    def endless(self, period: float, items: list[Event], busy: bool) -> None:
-        if items:
-            self.program.loops.append(Loop(self.t, max(period, FAST_LOOP_PERIOD), items))
+    def endless(self, period: float, items: list[Event], busy: bool,
+                more: Callable[[int], list[Event]] | None = None,
+                blocked: list[tuple[float, float | None]] | None = None) -> None:
+        self.program.loops.append(Loop(self.t, max(period, FAST_LOOP_PERIOD), items, more, blocked=blocked or []))
         if busy:
             self.program.busy = True
         raise Forever()
 
     def unknown(self, name: str) -> int:
+        self.program.blocked.append((self.t, None))  # a server in the foreground
         raise Forever()
 
     def fs_write(self, path: str, text: str, append: bool) -> str | None:
@@ -397,11 +577,36 @@ class Interpreter:
     def __init__(self, ctx: ShellContext) -> None:
         self.ctx = ctx
         self.status = 0
+        self.stdin_buf: str | None = None  # what `read` reads: the pipe into a loop (`seq 3 | while read i`)
+        self.scripted = False  # running a script (`sh -c`): a name that is in no image is "not found"
+        self.errexit = False  # set -e
+        self.functions: dict[str, str] = {}  # name() { …; }: name -> the group
+        self.positional: list[str] = []  # $1 $2 … inside a function
+        self.testing = 0  # inside an if/while condition or after `!`, where set -e does not apply
 
     # -- running --------------------------------------------------------------------------------------
     def run_script(self, script: str) -> int:
-        self.run(parse(script))
+        self.scripted = True
+        try:
+            self.run(parse(script))
+        except LoopControl:
+            pass  # break outside a loop does nothing
         return self.status
+
+    def body(self, nodes: list) -> bool:
+        """Run one round of a loop's body; False if it ran ``break``."""
+        try:
+            self.run(nodes)
+        except LoopControl as e:
+            if e.kind == "return":
+                raise
+            if e.levels > 1:
+                e.levels -= 1
+                raise
+            if e.kind == "break":
+                self.status = 0
+                return False
+        return True
 
     def run(self, nodes: list) -> None:
         prev_op = ";"
@@ -422,10 +627,29 @@ class Interpreter:
                     continue
                 self.simple(node.text, stdin=pipe_input, background=node.op == "&")
                 pipe_input = None
-            elif isinstance(node, LoopNode):
-                self.loop(node)
-            elif isinstance(node, IfNode):
-                self.if_(node)
+                negated = node.text.lstrip().startswith("! ")
+                if self.errexit and self.status and not self.testing and not negated and node.op not in ("&&", "||", "&"):
+                    raise ShellExit(self.status)  # set -e: the first command that fails ends the script
+            else:
+                if isinstance(node, LoopNode) and node.stdin_file:
+                    pipe_input = self.ctx.fs.read(SimFS.norm(self.words(node.stdin_file)[0][0], self.ctx.cwd))
+                    if pipe_input is None:
+                        self.ctx.err(f"sh: can't open {node.stdin_file}: no such file\n")
+                        self.status = 1
+                        continue
+                saved, fed = self.stdin_buf, pipe_input is not None
+                if fed:
+                    self.stdin_buf, pipe_input = pipe_input, None
+                try:
+                    if isinstance(node, LoopNode):
+                        self.loop(node)
+                    elif isinstance(node, CaseNode):
+                        self.case(node)
+                    else:
+                        self.if_(node)
+                finally:
+                    if fed:
+                        self.stdin_buf = saved
 
     def _capture(self, fn: Callable[[], object]) -> str:
         chunks: list[str] = []
@@ -441,8 +665,21 @@ class Interpreter:
         text = text.strip()
         if text in ("true", ":", "[ 1 ]", "[ true ]", "((1))"):
             return True
-        self.run(parse(text))
+        self.testing += 1
+        try:
+            self.run(parse(text))
+        finally:
+            self.testing -= 1
         return self.status == 0
+
+    def case(self, node: CaseNode) -> None:
+        value = " ".join(self.words(node.word)[0])
+        self.status = 0
+        for patterns, body in node.branches:
+            for pattern in patterns:
+                if fnmatch.fnmatchcase(value, " ".join(self.words(pattern)[0])):
+                    self.run(body)
+                    return
 
     def if_(self, node: IfNode) -> None:
         for cond, body in node.branches:
@@ -459,7 +696,8 @@ class Interpreter:
                 items.extend(word.split())
             for item in items:
                 self.ctx.env[var.strip()] = item
-                self.run(node.body)
+                if not self.body(node.body):
+                    return
             return
         literal = node.cond.strip() in ("true", ":", "[ 1 ]", "[ true ]")
         if node.kind == "while" and literal or node.kind == "until" and node.cond.strip() == "false":
@@ -471,36 +709,90 @@ class Interpreter:
             if ok != (node.kind == "while"):
                 self.status = last
                 return
-            self.run(node.body)
+            if not self.body(node.body):
+                return
             last = self.status
         self._endless(node)
 
-    def _endless(self, node: LoopNode) -> None:
+    def _endless(self, node: LoopNode, eager: bool = True) -> None:
         """Measure one round of the body, then repeat it forever (or stop at an exit inside it)."""
         ctx = self.ctx
         if not isinstance(ctx, TimelineContext):
             if node.op == "&" and "sleep" not in repr(node.body):  # an exec'd busy loop in the background
                 ctx.busy_job("sh")
                 return
+            for _ in range(LOOP_LIMIT):  # exec: run it (sleeps only count against the timeout) until a break
+                if not self.body(node.body):
+                    return
             raise Forever()
-        probe = TimelineContext(dict(ctx.env), ctx.fs, ctx.cwd, ctx.hostname, ctx.memory_limit)
-        probe.program = Program("shell")
-        try:
-            Interpreter(probe).run(node.body)
+        probe = TimelineContext(dict(ctx.env), ctx.fs.overlay(), ctx.cwd, ctx.hostname, ctx.memory_limit, ctx.start)
+        probe.argv = ctx.argv
+        body = Interpreter(probe)
+        body.status = self.status
+        base = ctx.t
+
+        def one_round(begin: float) -> list[Event]:
+            """Run the body once from *begin* (cluster seconds since start): what it did, offsets in the round."""
+            probe.program = Program("shell")
+            probe.t = begin
+            if not body.body(node.body):
+                raise LoopControl("break", 1)
             probe.flush()
-        except (ShellExit, OutOfMemory, Forever):
-            self.run(node.body)  # it ends inside its first round: run that round for real
+            return [Event(e.t - begin, e.kind, e.text, e.path, e.append) for e in probe.program.events]
+
+        try:
+            items = one_round(base)
+            blocked = [(a - base, None if b is None else b - base) for a, b in probe.program.blocked]
+            period, env0 = probe.t - base, dict(probe.env)
+            second = one_round(base + max(period, FAST_LOOP_PERIOD))
+            same = second == items and probe.t - base - max(period, FAST_LOOP_PERIOD) == period
+            same = same and probe.env == env0  # a counter changes even when nothing is printed
+        except (ShellExit, OutOfMemory, Forever, LoopControl):
+            if self.body(node.body):  # it ends inside its first rounds: run them for real
+                self.body(node.body)
             return
-        items = [e for e in probe.program.events if e.kind in ("stdout", "stderr")]
-        busy = probe.t == 0 and not items
+        if eager and not same and node.op != "&":
+            # Rounds differ (a counter): run the first ones for real, so a `break` or `exit` there ends the
+            # loop and the script goes on; then go on round by round from where they left off.
+            for _ in range(LOOP_LIMIT if period == 0 else EAGER_ROUNDS):
+                if not self.body(node.body):
+                    return
+            self._endless(node, eager=False)
+            return
+        step = max(period, FAST_LOOP_PERIOD)
+        more: Callable[[int], list[Event]] | None = None
+        index = len(ctx.program.loops)  # where the Loop will be
+        if not same:  # rounds differ (a counter, the time): each is worked out when first needed
+            ended = False
+
+            def more(k: int) -> list[Event]:
+                nonlocal ended
+                if k == 1:
+                    return second
+                if ended:
+                    return []
+                begin = base + k * step
+                try:
+                    return one_round(begin)
+                except (ShellExit, OutOfMemory) as e:  # `if [ $i -ge 5 ]; then exit 0; fi`: the process ends
+                    ended = True
+                    probe.flush()
+                    loop = ctx.program.loops[index]
+                    loop.exit_at, loop.oom = probe.t, isinstance(e, OutOfMemory)
+                    loop.exit_code = e.code if isinstance(e, ShellExit) else 137
+                except (Forever, LoopControl):  # `sleep infinity`, `break` in a later round: it goes quiet
+                    ended = True
+                    probe.flush()
+                return [Event(e.t - begin, e.kind, e.text, e.path, e.append) for e in probe.program.events]
+
+        busy = period == 0 and not items
         if node.op == "&":  # a background loop: output goes on while the script continues
-            if items:
-                ctx.program.loops.append(Loop(ctx.t, max(probe.t, FAST_LOOP_PERIOD), items))
+            ctx.program.loops.append(Loop(base, step, items, more, foreground=False))
             if busy:
                 ctx.busy_job("sh")
             ctx.bg_end = None
             return
-        ctx.endless(probe.t, items, busy)
+        ctx.endless(period, items, busy, more, blocked)
 
     # -- words and expansions ---------------------------------------------------------------------------
     def words(self, text: str) -> tuple[list[str], list[tuple[str, str]]]:
@@ -531,7 +823,7 @@ class Interpreter:
                 i += 1
                 continue
             if not started:
-                m = re.match(r"(2>&1|1>&2|>&2|&>|2>>|2>|1>>|1>|>>|>|<)", text[i:])
+                m = re.match(r"(2>&1|1>&2|>&2|&>|2>>|2>|1>>|1>|>>|>|<<<|<)", text[i:])
                 if m:
                     op = m.group(1)
                     i += len(op)
@@ -555,10 +847,16 @@ class Interpreter:
                     elif text[i] == "$":
                         value, i = self._dollar(text, i)
                         cur.append(value)
+                    elif text[i] == "`":
+                        value, i = self._backtick(text, i)
+                        cur.append(value)
                     else:
                         cur.append(text[i])
                         i += 1
                 i += 1
+            elif ch == "`":
+                value, i = self._backtick(text, i)
+                cur.append(value)
             elif ch == "\\" and i + 1 < n:
                 cur.append(text[i + 1])
                 i += 2
@@ -570,6 +868,13 @@ class Interpreter:
                 i += 1
         end_word()
         return words, redirs
+
+    def _backtick(self, text: str, i: int) -> tuple[str, int]:
+        """```cmd```, the old spelling of ``$(cmd)``."""
+        end = text.find("`", i + 1)
+        end = len(text) if end < 0 else end
+        inner = text[i + 1 : end]
+        return self._capture(lambda: self.run(parse(inner))).rstrip("\n"), end + 1
 
     def _dollar(self, text: str, i: int) -> tuple[str, int]:
         """Expand the ``$…`` at ``text[i]``; returns (value, index after it)."""
@@ -588,33 +893,92 @@ class Interpreter:
             inner = text[i + 2 : end]
             if inner.startswith("#"):
                 return str(len(env.get(inner[1:], ""))), end + 1
-            name, sep, default = inner.partition(":-")
+            m = re.fullmatch(r"(\w+)(:?[-+=?]|##?|%%?)?(.*)", inner, re.S)
+            if not m:
+                return "", end + 1
+            name, op, word = m.group(1), m.group(2) or "", m.group(3)
             value = env.get(name, "")
-            return (value or default) if sep else value, end + 1
+            if op and op[0] in "#%":  # ${HOME#/}, ${FILE%.txt}: strip the shortest (##, %%: longest) match
+                return _strip(value, word, op), end + 1
+            unset = name not in env or (op.startswith(":") and value == "")
+            if op.endswith("-"):
+                return (word if unset else value), end + 1
+            if op.endswith("+"):
+                return ("" if unset else word), end + 1
+            if op.endswith("="):
+                if unset:
+                    env[name] = value = word
+                return value, end + 1
+            return value, end + 1
         if rest[:1] == "?":
             return str(self.status), i + 2
         if rest[:1] == "$":
             return "1", i + 2
         if rest[:1] in ("#", "@", "*") or rest[:1].isdigit():
-            return ("0" if rest[:1] == "#" else ""), i + 2
+            args = self.positional
+            if rest[:1] == "#":
+                return str(len(args)), i + 2
+            if rest[:1] in "@*":
+                return " ".join(args), i + 2
+            k = int(rest[:1])
+            return ("sh" if k == 0 else args[k - 1] if k <= len(args) else ""), i + 2
         m = re.match(r"[A-Za-z_][A-Za-z0-9_]*", rest)
         if not m:
             return "$", i + 1
         return env.get(m.group(0), ""), i + 1 + len(m.group(0))
 
     def _arith(self, expr: str) -> int:
+        """``$((…))``: C integer arithmetic (division truncates toward zero), as ash does it."""
         env = self.ctx.env
+        expr = re.sub(r"\b0[xX][0-9a-fA-F]+\b", lambda m: str(int(m.group(0), 16)), expr)
         expr = re.sub(r"\$?([A-Za-z_][A-Za-z0-9_]*)", lambda m: env.get(m.group(1), "0") or "0", expr)
-        if not re.fullmatch(r"[0-9+\-*/%() <>=!&|]*", expr):
+        if not re.fullmatch(r"[0-9+\-*/%() <>=!&|^~]*", expr):
             return 0
+        expr = expr.replace("&&", " and ").replace("||", " or ")
+        expr = re.sub(r"!(?!=)", " not ", expr)
         try:
-            return int(eval(expr.replace("/", "//"), {"__builtins__": {}}, {}))  # digits and operators only
-        except Exception:
+            return _arith_value(ast.parse(expr.strip() or "0", mode="eval").body)
+        except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, RecursionError):
             return 0
 
     # -- simple commands ------------------------------------------------------------------------------
+    def group(self, text: str, stdin: str | None, background: bool) -> int:
+        """``( … )`` (a subshell: its variables, directory and exit stay inside) or ``{ …; }``, with the
+        redirections after it (``{ echo a; echo b; } > /tmp/f``)."""
+        subshell = text[0] == "("
+        close = _matching(text, 0) if subshell else _closing_brace(text)
+        inner = text[1:close].strip()
+        if not subshell:
+            inner = inner.rstrip(";").strip()
+        _, redirs = self.words(text[close + 1 :])
+
+        def body() -> int:
+            if not subshell:
+                self.run(parse(inner))
+                return self.status
+            env, cwd, errexit = dict(self.ctx.env), self.ctx.cwd, self.errexit
+            try:
+                self.run(parse(inner))
+            except ShellExit as e:
+                self.status = e.code
+            finally:
+                self.ctx.env.clear()
+                self.ctx.env.update(env)
+                self.ctx.cwd, self.errexit = cwd, errexit
+            return self.status
+
+        return self.simple_words(["{"], redirs, stdin, background, body=body)
+
     def simple(self, text: str, stdin: str | None = None, background: bool = False) -> int:
         ctx = self.ctx
+        stripped = text.lstrip()
+        if stripped[:1] == "(" or stripped[:2] in ("{ ", "{\t", "{\n"):
+            return self.group(stripped, stdin, background)
+        fm = re.fullmatch(r"(\w+)\s*\(\)\s*(\{.*\})\s*", stripped, re.S)
+        if fm:  # a function definition
+            self.functions[fm.group(1)] = fm.group(2)
+            self.status = 0
+            return 0
         if MEMORY_HOG.search(text) and len({*MEMORY_HOG.search(text).groups()}) == 1:  # type: ignore[union-attr]
             ctx.memory_hog()
         words, redirs = self.words(text)
@@ -624,12 +988,20 @@ class Interpreter:
         if not words:
             self.status = 0
             return 0
+        if words[0] == "!" and len(words) > 1:  # `if ! grep -q x f`: the status, inverted
+            self.testing += 1
+            try:
+                self.status = int(self.simple_words(words[1:], redirs, stdin, background) == 0)
+            finally:
+                self.testing -= 1
+            return self.status
         if words[0] == "exec" and len(words) > 1:
             self.simple_words(words[1:], redirs, stdin, background)
             raise ShellExit(self.status)
         return self.simple_words(words, redirs, stdin, background)
 
-    def simple_words(self, words: list[str], redirs: list[tuple[str, str]], stdin: str | None, background: bool) -> int:
+    def simple_words(self, words: list[str], redirs: list[tuple[str, str]], stdin: str | None, background: bool,
+                     body: Callable[[], int] | None = None) -> int:
         ctx = self.ctx
         out_target: tuple[str, bool] | None = None
         err_target: tuple[str, bool] | None = None
@@ -646,6 +1018,8 @@ class Interpreter:
                 out_to_err = True
             elif op == "<":
                 stdin = ctx.fs.read(SimFS.norm(target, ctx.cwd)) or ""
+            elif op == "<<<":  # a here-document (see _heredocs)
+                stdin = target
         captured_out: list[str] = []
         captured_err: list[str] = []
         saved_out, saved_err = ctx.stdout_to, ctx.stderr_to
@@ -655,7 +1029,19 @@ class Interpreter:
         ctx.stderr_to = captured_err.append if err_target else (new_out if err_to_out else cur_err)
         try:
             name = words[0].rsplit("/", 1)[-1] if words[0].startswith("/bin/") else words[0]
-            if background and name == "sleep":
+            if body is not None:
+                self.status = body()
+            elif name in self.functions:
+                saved_args, self.positional = self.positional, list(words[1:])
+                try:
+                    self.status = self.group(self.functions[name], None, False)
+                except LoopControl as e:
+                    if e.kind != "return":
+                        raise
+                    self.status = e.levels
+                finally:
+                    self.positional = saved_args
+            elif background and name == "sleep":
                 ctx.background(sleep_seconds(words[1:]))
                 self.status = 0
             elif background and name in BUSY_COMMANDS:
@@ -663,7 +1049,13 @@ class Interpreter:
                 self.status = 0
             else:
                 handler = COMMANDS.get(name)
-                self.status = handler(self, words[1:], stdin) if handler else ctx.unknown(name)
+                if handler:
+                    self.status = handler(self, words[1:], stdin)
+                elif self.scripted and "/" not in name and name not in SERVERS and name not in BUSYBOX_APPLETS:
+                    ctx.err(f"sh: {name}: not found\n")  # not in the image at all: busybox sh's words
+                    self.status = 127
+                else:
+                    self.status = ctx.unknown(name)
         finally:
             ctx.stdout_to, ctx.stderr_to = saved_out, saved_err
         for dest, captured in ((out_target, captured_out), (err_target, captured_err)):
@@ -673,6 +1065,71 @@ class Interpreter:
                     ctx.err(f"sh: {error}\n")
                     self.status = 1
         return self.status
+
+
+def _strip(value: str, pattern: str, op: str) -> str:
+    rx = re.compile(fnmatch.translate(pattern), re.S)
+    cuts = range(len(value) + 1)
+    if op[0] == "#":
+        for n in reversed(cuts) if op == "##" else cuts:
+            if rx.match(value[:n]):
+                return value[n:]
+    else:
+        for n in cuts if op == "%%" else reversed(cuts):
+            if rx.match(value[n:]):
+                return value[:n]
+    return value
+
+
+_ARITH_OPS: dict[type, Callable[[int, int], int]] = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: (abs(a) // abs(b)) * (1 if (a < 0) == (b < 0) else -1),
+    ast.Mod: lambda a, b: a - b * ((abs(a) // abs(b)) * (1 if (a < 0) == (b < 0) else -1)),
+    ast.Pow: lambda a, b: a**b if 0 <= b < 64 else 0, ast.LShift: lambda a, b: a << b, ast.RShift: lambda a, b: a >> b,
+    ast.BitAnd: lambda a, b: a & b, ast.BitOr: lambda a, b: a | b, ast.BitXor: lambda a, b: a ^ b,
+    ast.Lt: lambda a, b: int(a < b), ast.LtE: lambda a, b: int(a <= b), ast.Gt: lambda a, b: int(a > b),
+    ast.GtE: lambda a, b: int(a >= b), ast.Eq: lambda a, b: int(a == b), ast.NotEq: lambda a, b: int(a != b),
+}  # fmt: skip
+
+
+def _arith_value(node: ast.AST) -> int:
+    """Evaluate the integer expression tree of ``$((…))`` (numbers and operators only)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return int(node.value)
+    if isinstance(node, ast.UnaryOp):
+        v = _arith_value(node.operand)
+        return {ast.USub: -v, ast.UAdd: v, ast.Not: int(not v), ast.Invert: ~v}[type(node.op)]
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH_OPS:
+        return _ARITH_OPS[type(node.op)](_arith_value(node.left), _arith_value(node.right))
+    if isinstance(node, ast.BoolOp):
+        values = [_arith_value(v) for v in node.values]
+        return int(all(values) if isinstance(node.op, ast.And) else any(values))
+    if isinstance(node, ast.Compare):
+        left = _arith_value(node.left)
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = _arith_value(right_node)
+            if type(op) not in _ARITH_OPS or not _ARITH_OPS[type(op)](left, right):
+                return 0
+            left = right
+        return 1
+    raise ValueError("not arithmetic")
+
+
+def _closing_brace(text: str) -> int:
+    """Index of the ``}`` that closes the group ``{`` at ``text[0]`` (quotes and ``${X}`` respected)."""
+    depth, quote = 0, ""
+    for j, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "{" and (j == 0 or text[j - 1] in " \t\n;"):
+            depth += 1
+        elif ch == "}" and text[j - 1 : j] in (" ", "\t", "\n", ";"):
+            depth -= 1
+            if depth == 0:
+                return j
+    return len(text)
 
 
 def _matching(text: str, open_index: int) -> int:
@@ -701,9 +1158,11 @@ def model_program(
     cwd: str,
     hostname: str,
     memory_limit: int | None,
+    start: float = 0.0,
 ) -> Program:
-    """Interpret a start command (``argv``) into the :class:`Program` of the container's process."""
-    ctx = TimelineContext(dict(env), fs.overlay(), cwd, hostname, memory_limit)
+    """Interpret a start command (``argv``) into the :class:`Program` of the container's process,
+    which starts at cluster time *start* (what ``date`` prints)."""
+    ctx = TimelineContext(dict(env), fs.overlay(), cwd, hostname, memory_limit, start)
     ctx.argv = list(argv)
     sh = Interpreter(ctx)
     prog = ctx.program
