@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -210,7 +211,8 @@ class Cluster:
 
         self.controller_manager = ControllerManager(
             Client(self.apiserver, CONTROLLER_MANAGER, "controller-manager"), self.clock,
-            ControllerManagerOptions(volume_deleter=getattr(self.runtime, "remove_volume", None)),
+            ControllerManagerOptions(volume_deleter=getattr(self.runtime, "remove_volume", None),
+                                     root_ca=self._make_certificate()),
         )
         self.scheduler = Scheduler(Client(self.apiserver, SCHEDULER, "scheduler"), self.clock)
         from .proxy import KubeProxy
@@ -333,7 +335,9 @@ class Cluster:
             if not self.started:
                 self.start()
             if self.http is None:
-                self.http = KubeAPIServer(self.apiserver, port=port, table=as_table).start()  # type: ignore[arg-type]
+                pki = self._pki_dir() if (self._pki_dir() / "apiserver.crt").exists() else None
+                self.http = KubeAPIServer(self.apiserver, port=port, table=as_table,  # type: ignore[arg-type]
+                                          cert_dir=pki).start()
             current = None
             if user:
                 from .apiserver import UserInfo
@@ -344,6 +348,21 @@ class Cluster:
             path = Path(kubeconfig) if kubeconfig else self._default_kubeconfig()
             self.kubeconfig = str(self.http.write_kubeconfig(path, current))
             return self.kubeconfig
+
+    def _pki_dir(self) -> Path:
+        return Path(tempfile.gettempdir()) / f"k8sedu-{self.id}" / "pki"
+
+    def _make_certificate(self) -> bytes | None:
+        """The API server's self-signed certificate (it is its own CA), made at start so that the
+        root-ca-cert-publisher can publish it as ConfigMap ``kube-root-ca.crt`` (Pods find it as
+        ``ca.crt`` beside their token) and ``serve()`` presents the same one. None without openssl."""
+        from .server.tls import TLSUnavailable, make_self_signed
+
+        try:
+            cert, _ = make_self_signed(self._pki_dir())
+            return cert.read_bytes()
+        except (TLSUnavailable, OSError, subprocess.SubprocessError):
+            return None
 
     def _default_kubeconfig(self) -> Path:
         return Path(tempfile.gettempdir()) / f"k8sedu-{self.id}" / "kubeconfig"

@@ -123,6 +123,7 @@ def test_built_package_carries_image_files_and_not_the_lessons(tmp_path: Path) -
     assert "k8sedu/cli.py" in built
     assert "k8sedu/runtime/images/probe/Dockerfile" in built
     assert "k8sedu/api/schema.json" in built  # the apiserver's field schema: no create works without it
+    assert "k8sedu/server/openapi_docs.json" in built  # kubectl explain's descriptions (/openapi/v3)
     expected = {p.relative_to(src).as_posix() for p in (src / "k8sedu" / "runtime" / "images")
                 .rglob("*") if p.is_file()}
     assert expected <= built

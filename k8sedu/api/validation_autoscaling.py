@@ -85,15 +85,103 @@ def hpa_from_v1(obj: Obj) -> Obj:
     out["apiVersion"] = "autoscaling/v2"
     spec = out.setdefault("spec", {})
     cpu = spec.pop("targetCPUUtilizationPercentage", None)
+    annotations = (out.get("metadata") or {}).get("annotations") or {}
+    metrics = [_metric_from_v1(m) for m in _json_list(annotations.get("autoscaling.alpha.kubernetes.io/metrics"))]
     if cpu is not None:
-        spec["metrics"] = [{"type": "Resource", "resource": {
-            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}}]
+        metrics.append({"type": "Resource", "resource": {
+            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}})
+    if metrics:
+        spec["metrics"] = metrics
+    behavior = annotations.get("autoscaling.alpha.kubernetes.io/behavior")
+    if behavior:
+        try:
+            spec["behavior"] = json.loads(behavior)
+        except ValueError:
+            pass
     out.pop("status", None)
-    annotations = (out.get("metadata") or {}).get("annotations")
-    if annotations:
-        for key in _V1_ANNOTATIONS:
-            annotations.pop(key, None)
+    for key in _V1_ANNOTATIONS:
+        annotations.pop(key, None)
     return out
+
+
+def _json_list(text: str | None) -> list[Obj]:
+    try:
+        value = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return [m for m in value if isinstance(m, dict)] if isinstance(value, list) else []
+
+
+def _drop_none(d: Obj) -> Obj:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _metric_to_v1(m: Obj) -> Obj:
+    """A v2 MetricSpec in autoscaling/v1's shape (the ``…/metrics`` annotation: v2beta1's fields)."""
+    t = m.get("type", "")
+    src = m.get(_SOURCE_FIELDS.get(t, ""), {}) or {}
+    target, metric = src.get("target") or {}, src.get("metric") or {}
+    if t in ("Resource", "ContainerResource"):
+        body = {"name": src.get("name"), "container": src.get("container"),
+                "targetAverageUtilization": target.get("averageUtilization"),
+                "targetAverageValue": target.get("averageValue")}
+    elif t == "Pods":
+        body = {"metricName": metric.get("name"), "selector": metric.get("selector"),
+                "targetAverageValue": target.get("averageValue")}
+    elif t == "Object":
+        body = {"target": src.get("describedObject"), "metricName": metric.get("name"),
+                "selector": metric.get("selector"), "targetValue": target.get("value"),
+                "averageValue": target.get("averageValue")}
+    else:
+        body = {"metricName": metric.get("name"), "metricSelector": metric.get("selector"),
+                "targetValue": target.get("value"), "targetAverageValue": target.get("averageValue")}
+    return {"type": t, _SOURCE_FIELDS.get(t, "external"): _drop_none(body)}
+
+
+def _metric_from_v1(m: Obj) -> Obj:
+    t = m.get("type", "")
+    src = m.get(_SOURCE_FIELDS.get(t, ""), {}) or {}
+    if t in ("Resource", "ContainerResource"):
+        util = src.get("targetAverageUtilization")
+        target = {"type": "Utilization", "averageUtilization": util} if util is not None else \
+            {"type": "AverageValue", "averageValue": src.get("targetAverageValue")}
+        body = {"name": src.get("name"), "container": src.get("container"), "target": target}
+    elif t == "Pods":
+        body = {"metric": _drop_none({"name": src.get("metricName"), "selector": src.get("selector")}),
+                "target": {"type": "AverageValue", "averageValue": src.get("targetAverageValue")}}
+    elif t == "Object":
+        avg = src.get("averageValue")
+        body = {"describedObject": src.get("target"),
+                "metric": _drop_none({"name": src.get("metricName"), "selector": src.get("selector")}),
+                "target": {"type": "AverageValue", "averageValue": avg} if avg is not None else
+                {"type": "Value", "value": src.get("targetValue")}}
+    else:
+        avg = src.get("targetAverageValue")
+        body = {"metric": _drop_none({"name": src.get("metricName"), "selector": src.get("metricSelector")}),
+                "target": {"type": "AverageValue", "averageValue": avg} if avg is not None else
+                {"type": "Value", "value": src.get("targetValue")}}
+    return {"type": t, _SOURCE_FIELDS.get(t, "external"): _drop_none(body)}
+
+
+def _current_to_v1(m: Obj) -> Obj:
+    t = m.get("type", "")
+    src = m.get(_SOURCE_FIELDS.get(t, ""), {}) or {}
+    current, metric = src.get("current") or {}, src.get("metric") or {}
+    if t in ("Resource", "ContainerResource"):
+        body = {"name": src.get("name"), "container": src.get("container"),
+                "currentAverageUtilization": current.get("averageUtilization"),
+                "currentAverageValue": current.get("averageValue", "0")}
+    elif t == "Pods":
+        body = {"metricName": metric.get("name"), "selector": metric.get("selector"),
+                "currentAverageValue": current.get("averageValue")}
+    elif t == "Object":
+        body = {"target": src.get("describedObject"), "metricName": metric.get("name"),
+                "selector": metric.get("selector"), "currentValue": current.get("value"),
+                "averageValue": current.get("averageValue")}
+    else:
+        body = {"metricName": metric.get("name"), "metricSelector": metric.get("selector"),
+                "currentValue": current.get("value"), "currentAverageValue": current.get("averageValue")}
+    return {"type": t, _SOURCE_FIELDS.get(t, "external"): _drop_none(body)}
 
 
 #: where upstream's v2 → v1 conversion keeps what autoscaling/v1 has no field for
@@ -124,7 +212,8 @@ def hpa_to_v1(obj: Obj) -> Obj:
         else:
             other.append(metric)
     if other:
-        annotations["autoscaling.alpha.kubernetes.io/metrics"] = json.dumps(other, separators=(",", ":"))
+        annotations["autoscaling.alpha.kubernetes.io/metrics"] = json.dumps([_metric_to_v1(m) for m in other],
+                                                                            separators=(",", ":"))
     behavior = spec.pop("behavior", None)
     if behavior:
         annotations["autoscaling.alpha.kubernetes.io/behavior"] = json.dumps(behavior, separators=(",", ":"))
@@ -140,8 +229,8 @@ def hpa_to_v1(obj: Obj) -> Obj:
             else:
                 current_other.append(metric)
         if current_other:
-            annotations["autoscaling.alpha.kubernetes.io/current-metrics"] = json.dumps(current_other,
-                                                                                        separators=(",", ":"))
+            annotations["autoscaling.alpha.kubernetes.io/current-metrics"] = json.dumps(
+                [_current_to_v1(m) for m in current_other], separators=(",", ":"))
         if status.get("conditions"):
             annotations["autoscaling.alpha.kubernetes.io/conditions"] = json.dumps(status["conditions"],
                                                                                    separators=(",", ":"))

@@ -56,6 +56,7 @@ from .ipalloc import (
 )
 from .paths import etcd_key, etcd_prefix, rest_path
 from .rbac import ADMIN, RBACAuthorizer, UserInfo, bootstrap_policy
+from .tokens import TokenIssuer
 from .watch import Watch, WatchEvent
 
 __all__ = ["APIServer"]
@@ -99,6 +100,7 @@ class APIServer:
         # guards nothing shared but serializes bootstrap
         self._boot_lock = threading.Lock()
         self.service_allocator = ServiceAllocator(self.store)  # ClusterIPs and NodePorts
+        self.tokens = TokenIssuer(self.clock, self._stored)  # ServiceAccount tokens (serviceaccounts/token)
         self._bootstrap()
 
     # ------------------------------------------------------------------ bootstrap and helpers
@@ -121,6 +123,10 @@ class APIServer:
                 self.create(ADMIN, kind.plural, obj, namespace=ns, agent="apiserver")
             except AlreadyExists:
                 pass
+
+    def _stored(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        kv = self.store.get(etcd_key(kinds.lookup(resource), namespace, name))
+        return kv.value if kv is not None else None
 
     def _load_rbac(self) -> tuple[list[dict[str, Any]], ...]:
         out = []
@@ -217,6 +223,8 @@ class APIServer:
             return self._bind(user, kind, obj, namespace, agent)
         if subresource == "eviction":
             return self._evict(user, kind, obj, namespace, agent)
+        if subresource == "token":
+            return self._token_request(user, kind, obj, namespace, agent)
         if subresource:
             raise MethodNotAllowed('the server does not allow this method on the requested resource')
         if not isinstance(obj, dict):
@@ -550,7 +558,7 @@ class APIServer:
                 nmd["deletionGracePeriodSeconds"] = 0
                 new.setdefault("status", {})["phase"] = "Terminating"
                 return self._write_deleting(kind, key, kv.mod_revision, new, dry_run,
-                                            "Namespace 进入 Terminating:命名空间控制器会删除其中的一切")
+                                            "Namespace 进入 Terminating：命名空间控制器会删除其中的一切")
             return self._decode(old, kv.mod_revision)
         if md.get("deletionTimestamp"):
             # Already being deleted: a shorter grace period (e.g. 0 from the kubelet) wins.
@@ -568,7 +576,7 @@ class APIServer:
             nmd["deletionTimestamp"] = _later(self.clock, grace) if grace else self.clock.timestamp()
             nmd["deletionGracePeriodSeconds"] = grace
             why = (
-                f"优雅删除（graceful deletion）：设置 deletionTimestamp,宽限期 {grace} 秒，等待 kubelet 停止容器"
+                f"优雅删除（graceful deletion）：设置 deletionTimestamp，宽限期 {grace} 秒，等待 kubelet 停止容器"
                 if grace
                 else f"等待 finalizer {', '.join(finalizers)} 完成后才真正删除"
             )
@@ -655,6 +663,21 @@ class APIServer:
         opts = eviction.get("deleteOptions") or {}
         self.delete(user, "pods", name, ns, grace_period_seconds=opts.get("gracePeriodSeconds"), agent=agent)
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+    def _token_request(self, user: UserInfo, kind: Kind, request: dict[str, Any], namespace: str | None,
+                       agent: str) -> dict[str, Any]:
+        """``POST serviceaccounts/<name>/token``: a signed token for the ServiceAccount (tokens.py)."""
+        if kind.kind != "ServiceAccount" or not isinstance(request, dict):
+            raise NotFound("the server could not find the requested resource")
+        name = (request.get("metadata") or {}).get("name", "")
+        ns = self._namespace_for(kind, namespace, request)
+        self._request(agent, user, "POST", kind, ns, name, "token", request,
+                      f"请求为 ServiceAccount {name} 签发令牌（TokenRequest）")
+        self._check(user, "create", kind, ns, name, "token")
+        sa = self._stored("serviceaccounts", ns, name)
+        if sa is None:
+            raise NotFound.of("serviceaccounts", name)
+        return self.tokens.token_request(sa, request)
 
     # ------------------------------------------------------------------ watch
     def watch(self, user: UserInfo, resource: str, namespace: str | None = None,

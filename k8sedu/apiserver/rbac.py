@@ -155,6 +155,7 @@ def bootstrap_policy() -> list[dict[str, Any]]:
                                                                   "events", "pods/eviction"]),
             _rule(["create", "update", "patch", "delete", "get"], ["coordination.k8s.io"], ["leases"]),
             _rule(["create", "update", "patch"], ["events.k8s.io"], ["events"]),
+            _rule(["create"], [""], ["serviceaccounts/token"]),  # the Pods' kube-api-access-* tokens
         ]),
         # upstream's system:node-proxier, plus reading Pods: our kube-proxy reaches a Pod through
         # the host port the kubelet records on it (see k8sedu.proxy)

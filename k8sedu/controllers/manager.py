@@ -53,6 +53,7 @@ from .pvcprotection import PVCProtectionController
 from .pvprotection import PVProtectionController
 from .replicaset import ReplicaSetController
 from .resourcequota import ResourceQuotaController
+from .rootcacert import RootCACertPublisher
 from .serviceaccount import ServiceAccountsController
 from .statefulset import StatefulSetController
 from .tainteviction import TaintEvictionController
@@ -75,6 +76,7 @@ class ControllerManagerOptions:
     # not a flag: the provisioner's seam to the engine, removes a reclaimed PV's engine volume
     # (the Cluster passes ``runtime.remove_volume``; upstream: the volume plugin's Deleter)
     volume_deleter: VolumeDeleter | None = None
+    root_ca: bytes | None = None  # --root-ca-file's content: published as ConfigMap kube-root-ca.crt
 
 
 def _node_lifecycle(client: Client, informers: InformerFactory, clock: Clock,
@@ -109,6 +111,7 @@ CONTROLLERS: dict[str, Factory] = {
     "pvc-protection": lambda c, f, k, o: PVCProtectionController(c, f, k),
     "pv-protection": lambda c, f, k, o: PVProtectionController(c, f, k),
     "horizontal-pod-autoscaler": lambda c, f, k, o: HorizontalPodAutoscalerController(c, f, k),
+    "root-ca-cert-publisher": lambda c, f, k, o: RootCACertPublisher(c, f, k, root_ca=o.root_ca),
 }
 
 

@@ -34,6 +34,7 @@ from .backoff import Backoff
 from .node import RENEW_INTERVAL, STATUS_UPDATE_INTERVAL, NodeAgent, default_node_ip
 from .pleg import PLEG, RELIST_PERIOD
 from .probes import ProbeManager
+from .projected import TokenManager
 from .server import KubeletConnection
 from .sync import PodRecord, PodSyncer
 from .volumes import VolumeManager
@@ -96,7 +97,8 @@ class Kubelet:
         self.syncer = PodSyncer(self)
         self.probes = ProbeManager(self)
         cluster_id = getattr(runtime, "cluster_id", "") or "local"
-        self.volumes = VolumeManager(state_dir(cluster_id) / node_name, self.lookup, runtime)
+        self.volumes = VolumeManager(state_dir(cluster_id) / node_name, self.lookup, runtime,
+                                     tokens=TokenManager(self.client, self.clock))
         self.pleg = PLEG(runtime, node_name, self.queue.add, on_relist=self._find_orphans,
                          period=relist_period)
         self.node = NodeAgent(

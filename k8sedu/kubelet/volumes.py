@@ -41,7 +41,7 @@ from typing import Any
 from ..api import storage
 from ..runtime.base import Mount
 from .config import Lookup
-from .projected import projected_payload
+from .projected import TokenError, TokenSource, projected_payload
 
 __all__ = ["VolumeError", "VolumeManager", "PLUGINS", "empty_dir_volume"]
 
@@ -151,10 +151,11 @@ class VolumeManager:
     """The volumes of the Pods on one node. Thread-safe per Pod (the work queue syncs one Pod at a
     time); different Pods use different folders."""
 
-    def __init__(self, root: Path, lookup: Lookup, runtime: Any) -> None:
+    def __init__(self, root: Path, lookup: Lookup, runtime: Any, tokens: TokenSource | None = None) -> None:
         self.root = root
         self.lookup = lookup
         self.runtime = runtime
+        self.tokens = tokens  # the ServiceAccount tokens of projected volumes (projected.TokenManager)
 
     def pod_dir(self, uid: str) -> Path:
         return self.root / "pods" / uid / "volumes"
@@ -179,8 +180,12 @@ class VolumeManager:
             if isinstance(vol.get("persistentVolumeClaim"), dict):
                 self._claim_volume(namespace, vol)
             if isinstance(vol.get("projected"), dict):  # the ServiceAccount token volume (projected.py)
-                if write_atomic(self.pod_dir(md["uid"]) / PLUGINS["projected"] / name,
-                                projected_payload(pod, vol["projected"], self.lookup)):
+                try:
+                    projected = projected_payload(pod, vol["projected"], self.lookup, self.tokens)
+                except TokenError as err:
+                    raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : '
+                                      f"failed to fetch token: {err}") from None
+                if write_atomic(self.pod_dir(md["uid"]) / PLUGINS["projected"] / name, projected):
                     changed.append(name)
             host = vol.get("hostPath")
             if isinstance(host, dict):

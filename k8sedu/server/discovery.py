@@ -17,6 +17,7 @@ from typing import Any
 from ..api import kinds
 from ..api.kinds import Kind
 from . import openapi
+from .versions import served as _converted_kinds
 
 __all__ = [
     "AGGREGATED_CONTENT_TYPE",
@@ -80,18 +81,26 @@ SUBRESOURCES: dict[str, SubresourceInfo] = {
 }
 
 #: resources the HTTP server answers itself (no objects are stored): ``kubectl auth can-i``
-#: creates SelfSubjectAccessReviews; ``kubectl drain`` looks for the policy group (Eviction).
+#: creates SelfSubjectAccessReviews (``--list``: a SelfSubjectRulesReview), ``kubectl auth whoami``
+#: a SelfSubjectReview, an in-cluster webhook a TokenReview; ``kubectl drain`` looks for the policy group (Eviction).
 VIRTUAL_KINDS: tuple[Kind, ...] = (
     Kind("SelfSubjectAccessReview", "selfsubjectaccessreviews", "selfsubjectaccessreview",
          "authorization.k8s.io", "v1", False, verbs=("create",)),
     Kind("SubjectAccessReview", "subjectaccessreviews", "subjectaccessreview",
          "authorization.k8s.io", "v1", False, verbs=("create",)),
+    Kind("SelfSubjectRulesReview", "selfsubjectrulesreviews", "selfsubjectrulesreview",
+         "authorization.k8s.io", "v1", False, verbs=("create",)),
+    Kind("SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview",
+         "authentication.k8s.io", "v1", False, verbs=("create",)),
+    Kind("TokenReview", "tokenreviews", "tokenreview", "authentication.k8s.io", "v1", False, verbs=("create",)),
 )
 _EMPTY_GROUPS = (("policy", "v1"),)  # groups kubectl looks for even if we store nothing in them
 
 
 def served_kinds() -> list[Kind]:
-    return [*kinds.all_kinds(), *VIRTUAL_KINDS]
+    """Stored kinds first (so a group's stored version is its preferred one), then the older
+    versions served by conversion (autoscaling/v1), then the review APIs."""
+    return [*kinds.all_kinds(), *_converted_kinds(), *VIRTUAL_KINDS]
 
 
 def group_versions() -> dict[str, list[str]]:

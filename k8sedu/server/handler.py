@@ -29,6 +29,7 @@ from ..clock import rfc3339
 from ..errors import (
     APIError,
     BadRequest,
+    Conflict,
     FieldError,
     Forbidden,
     Gone,
@@ -38,7 +39,7 @@ from ..errors import (
     NotFound,
     Unauthorized,
 )
-from . import apply, attach, discovery, portforward, protobuf, websocket
+from . import apply, attach, discovery, portforward, protobuf, versions, websocket
 from .routes import Route, parse_path
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class APIRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "k8sedu-apiserver"
     _consumed: bool = False  # the request body was read (keep-alive needs it off the wire)
+    _conversion: versions.Conversion | None = None  # the request names an older version (autoscaling/v1)
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -130,6 +132,8 @@ class APIRequestHandler(BaseHTTPRequestHandler):
                              f"json parse error: {err} ({summary})") from None
 
     def _send_json(self, code: int, obj: Any, content_type: str = "application/json") -> None:
+        if self._conversion is not None:
+            obj = self._conversion.out(obj)
         data = json.dumps(obj, separators=(",", ":")).encode()
         self.send_response(code)
         self.send_header("Content-Type", content_type)
@@ -181,6 +185,7 @@ class APIRequestHandler(BaseHTTPRequestHandler):
         self.query = parse_qs(url.query, keep_blank_values=True)
         self._warnings: list[str] = []
         self._consumed = False
+        self._conversion = None
         ua = self.headers.get("User-Agent") or ""
         self.agent = (ua.split("/")[0].split() or ["kubectl"])[0] if ua else "kubectl"
         path = url.path.rstrip("/") or "/"
@@ -259,6 +264,12 @@ class APIRequestHandler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ resources
     def _resource(self, method: str, route: Route) -> None:
         kind = self._kind(route)
+        self._conversion = versions.conversion_for(kind)
+        if self._conversion is not None:
+            kind = self._conversion.stored
+            if method == "PATCH":
+                self._patch_converted(kind, route)
+                return
         if kind in discovery.VIRTUAL_KINDS:
             if method != "POST" or route.name:
                 raise MethodNotAllowed("the server does not allow this method on the requested resource")
@@ -385,6 +396,8 @@ class APIRequestHandler(BaseHTTPRequestHandler):
                         self._chunk(json.dumps({"type": "BOOKMARK", "object": mark}).encode() + b"\n")
                     continue
                 obj = event.object
+                if self._conversion is not None:
+                    obj = self._conversion.out(obj)
                 if table:
                     obj = self._table(kind, [obj], obj.get("metadata", {}).get("resourceVersion", ""))
                 self._chunk(json.dumps({"type": event.type, "object": obj}).encode() + b"\n")
@@ -400,7 +413,7 @@ class APIRequestHandler(BaseHTTPRequestHandler):
         body = self._body(kind.kind)
         if kind.plural == "bindings":  # POST .../bindings: the old way to bind a Pod
             kind, sub = kinds.for_resource("pods", ""), "binding"
-        if sub in ("binding", "eviction"):
+        if sub in ("binding", "eviction", "token"):
             if isinstance(body, dict) and route.name:
                 body.setdefault("metadata", {}).setdefault("name", route.name)
             result = api.create(self.user_info, kind.qualified, body, route.namespace, subresource=sub,
@@ -409,6 +422,8 @@ class APIRequestHandler(BaseHTTPRequestHandler):
             return
         if route.name is not None or sub is not None:
             raise MethodNotAllowed("the server does not allow this method on the requested resource")
+        if self._conversion is not None:
+            body = self._conversion.into(body)
         self._manage(None, body, kind)
         result = api.create(self.user_info, kind.qualified, body, route.namespace, dry_run=self._dry_run(),
                             agent=self.agent, field_validation=self.q("fieldValidation") or "")
@@ -420,6 +435,8 @@ class APIRequestHandler(BaseHTTPRequestHandler):
         if route.name is None:
             raise MethodNotAllowed("the server does not allow this method on the requested resource")
         body = self._body(kind.kind)
+        if self._conversion is not None:
+            body = self._conversion.into(body)
         if not isinstance(body, dict):
             raise BadRequest("the object provided is not a JSON object")
         md = body.setdefault("metadata", {})
@@ -461,6 +478,40 @@ class APIRequestHandler(BaseHTTPRequestHandler):
         self._warnings = api.last_warnings
         self._send_object(kind, result)
 
+    def _patch_converted(self, kind: Kind, route: Route) -> None:
+        """PATCH in an older version: the patch applies to the object as that version shows it,
+        and the result is written back as an update carrying the resourceVersion it was read at
+        (a write in between: read and patch again, as upstream's patcher retries on conflict)."""
+        conv, api = self._conversion, self.k8s.api
+        assert conv is not None
+        if route.name is None:
+            raise MethodNotAllowed("the server does not allow this method on the requested resource")
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        patch_type = PATCH_TYPES.get(ctype)
+        if patch_type is None:
+            raise UnsupportedMediaType(f"the body of the request was in an unknown format - accepted media types "
+                                       f"include: {', '.join(PATCH_TYPES)}")
+        body = self._body(kind.kind)
+        apply_patch = {"merge": patching.merge_patch, "strategic": patching.strategic_merge_patch,
+                       "apply": patching.strategic_merge_patch, "json": patching.json_patch}[patch_type]
+        for attempt in range(5):
+            live = api.get(self.user_info, kind.qualified, str(route.name), route.namespace,
+                           subresource=route.subresource, agent=self.agent, record=False)
+            patched = apply_patch(conv.from_stored(live), body)
+            if not isinstance(patched, dict):
+                raise BadRequest("the patch did not produce a JSON object")
+            patched.setdefault("metadata", {})["resourceVersion"] = live["metadata"].get("resourceVersion")
+            try:
+                result = api.update(self.user_info, kind.qualified, conv.to_stored(patched), route.namespace,
+                                    subresource=route.subresource, dry_run=self._dry_run(), agent=self.agent,
+                                    field_validation=self.q("fieldValidation") or "")
+                break
+            except Conflict:
+                if attempt == 4:
+                    raise
+        self._warnings = api.last_warnings
+        self._send_object(kind, result)
+
     # ------------------------------------------------------------------ managedFields and server-side apply
     def _now(self) -> str:
         return rfc3339(self.k8s.api.clock.now())
@@ -478,8 +529,9 @@ class APIRequestHandler(BaseHTTPRequestHandler):
         manager = self.q("fieldManager")
         if not manager or not isinstance(body, dict):
             return
+        version = self._conversion.served.api_version if self._conversion is not None else kind.api_version
         body.setdefault("metadata", {})["managedFields"] = apply.record_update(
-            live, apply.field_values(body), manager, kind.api_version, self._now())
+            live, apply.field_values(body), manager, version, self._now())
 
     def _manage_patch(self, kind: Kind, route: Route, body: Any, patch_type: str) -> Any:
         live = self._live(kind, route)
@@ -734,6 +786,12 @@ class APIRequestHandler(BaseHTTPRequestHandler):
             raise BadRequest("the object provided is not a JSON object")
         spec = body.get("spec") or {}
         user = self.user_info
+        if kind.kind in _REVIEWS:
+            status = _REVIEWS[kind.kind](self, user, spec)
+            self._send_json(201, {"kind": kind.kind, "apiVersion": kind.api_version,
+                                  "metadata": {"creationTimestamp": None}, **({"spec": spec} if spec else {}),
+                                  "status": status})
+            return
         if kind.kind == "SubjectAccessReview":
             user = UserInfo(spec.get("user", ""), tuple(spec.get("groups") or ()))
         authz = self.k8s.api.authz
@@ -749,6 +807,45 @@ class APIRequestHandler(BaseHTTPRequestHandler):
         out = {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": {"creationTimestamp": None},
                "spec": spec, "status": {"allowed": allowed}}
         self._send_json(201, out)
+
+
+def _self_subject_review(handler: APIRequestHandler, user: UserInfo, spec: dict[str, Any]) -> dict[str, Any]:
+    """``kubectl auth whoami``: who the request authenticated as."""
+    return {"userInfo": {"username": user.name, "groups": list(user.groups)}}
+
+
+def _rules_review(handler: APIRequestHandler, user: UserInfo, spec: dict[str, Any]) -> dict[str, Any]:
+    """``kubectl auth can-i --list``: every rule granted in ``spec.namespace``."""
+    resource_rules, non_resource_rules = [], []
+    for rule in handler.k8s.api.authz.rules_for(user, spec.get("namespace") or None):
+        if rule.get("nonResourceURLs"):
+            non_resource_rules.append({"verbs": list(rule.get("verbs") or []),
+                                       "nonResourceURLs": list(rule["nonResourceURLs"])})
+        else:
+            entry = {"verbs": list(rule.get("verbs") or []), "apiGroups": list(rule.get("apiGroups") or []),
+                     "resources": list(rule.get("resources") or [])}
+            if rule.get("resourceNames"):
+                entry["resourceNames"] = list(rule["resourceNames"])
+            resource_rules.append(entry)
+    return {"resourceRules": resource_rules, "nonResourceRules": non_resource_rules, "incomplete": False}
+
+
+def _token_review(handler: APIRequestHandler, user: UserInfo, spec: dict[str, Any]) -> dict[str, Any]:
+    """TokenReview: does this token authenticate, and as whom?"""
+    if not handler.k8s.api.authz.allowed(user, "create", "authentication.k8s.io", "tokenreviews", None):
+        raise Forbidden(forbidden_message(user, "create", "tokenreviews", "authentication.k8s.io", None, None))
+    found = handler.k8s.auth.authenticate(f"Bearer {spec.get('token') or ''}")
+    if found is None:
+        return {"user": {}, "error": "[invalid bearer token, token lookup failed]"}
+    return {"authenticated": True, "user": {"username": found.name, "groups": list(found.groups)},
+            "audiences": list(spec.get("audiences") or ["https://kubernetes.default.svc.cluster.local"])}
+
+
+_REVIEWS: dict[str, Callable[[APIRequestHandler, UserInfo, dict[str, Any]], dict[str, Any]]] = {
+    "SelfSubjectReview": _self_subject_review,
+    "SelfSubjectRulesReview": _rules_review,
+    "TokenReview": _token_review,
+}
 
 
 class UnsupportedMediaType(APIError):

@@ -76,7 +76,7 @@ class KubeAPIServer:
         self._own_cert_dir = cert_dir is None  # made here, so removed by stop()
         self.cert_dir = Path(cert_dir) if cert_dir else Path(tempfile.mkdtemp(prefix="k8sedu-pki-"))
         self.ca_cert: Path | None = None
-        self.auth = TokenAuthenticator()
+        self.auth = TokenAuthenticator(verify=apiserver.tokens.authenticate)
         self.host, self.port = host, port
         self.stopping = threading.Event()  # set by stop(): open watches and log streams end
         self._listener: _Listener | None = None
@@ -92,7 +92,9 @@ class KubeAPIServer:
         listener = _Listener((self.host, self.port), APIRequestHandler)
         listener.k8s = self
         if self.tls:
-            cert, key = make_self_signed(self.cert_dir)
+            cert, key = self.cert_dir / "apiserver.crt", self.cert_dir / "apiserver.key"
+            if not (cert.exists() and key.exists()):  # the Cluster made one at start (kube-root-ca.crt)
+                cert, key = make_self_signed(self.cert_dir)
             listener.tls = server_context(cert, key)
             self.ca_cert = cert
         self.port = listener.server_address[1]

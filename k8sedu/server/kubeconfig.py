@@ -1,7 +1,9 @@
 """Who may talk to the HTTP API: bearer tokens, and the kubeconfig file that carries them.
 
 A real cluster authenticates kubectl with client certificates or tokens; we use static bearer
-tokens (upstream's ``--token-auth-file``): each token names a :class:`UserInfo`. The kubeconfig
+tokens (upstream's ``--token-auth-file``): each token names a :class:`UserInfo`; any other
+token is tried as a ServiceAccount token the apiserver signed (``kubectl create token``, or the
+``token`` file a Pod finds in /var/run/secrets/kubernetes.io/serviceaccount). The kubeconfig
 written for ``k8sedu serve`` / ``Cluster.serve()`` holds the admin user ``kubernetes-admin``
 (group ``system:masters``) and, when asked, a student user whose context defaults to the
 student's namespace.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +42,10 @@ class TokenUser:
 class TokenAuthenticator:
     """token → user; an unknown or missing token is anonymous (and the apiserver says 401)."""
 
-    def __init__(self) -> None:
+    def __init__(self, verify: Callable[[str], UserInfo | None] | None = None) -> None:
         self.users: dict[str, TokenUser] = {}
         self.admin = self.add(ADMIN)
+        self.verify = verify  # a signed ServiceAccount token (the apiserver's TokenIssuer.authenticate)
 
     def add(self, user: UserInfo, namespace: str = "default") -> TokenUser:
         entry = TokenUser(secrets.token_hex(16), user, namespace)
@@ -55,7 +59,9 @@ class TokenAuthenticator:
         if scheme.lower() != "bearer":
             return None
         entry = self.users.get(token.strip())
-        return entry.user if entry else None
+        if entry is not None:
+            return entry.user
+        return self.verify(token.strip()) if self.verify is not None and token.count(".") == 2 else None
 
 
 def write_kubeconfig(path: Path, server: str, users: list[TokenUser], current: TokenUser,

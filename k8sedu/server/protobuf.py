@@ -156,12 +156,32 @@ MESSAGES: dict[str, _F] = {
     "Binding": {1: ("metadata", "ObjectMeta"), 2: ("target", "ObjectReference")},
     "ObjectReference": {1: ("kind", "string"), 2: ("namespace", "string"), 3: ("name", "string"),
                         4: ("uid", "string"), 5: ("apiVersion", "string")},
+    "SelfSubjectReview": {1: ("metadata", "ObjectMeta")},
+    "SelfSubjectRulesReview": _obj("SelfSubjectRulesReview"),
+    "SelfSubjectRulesReviewSpec": {1: ("namespace", "string")},
+    "SelfSubjectRulesReviewStatus": {},
+    "TokenRequest": _obj("TokenRequest"),
+    "TokenRequestSpec": {1: ("audiences", "[]string"), 3: ("boundObjectRef", "BoundObjectReference"),
+                         4: ("expirationSeconds", "int?")},
+    "TokenRequestStatus": {},
+    "BoundObjectReference": {1: ("kind", "string"), 2: ("apiVersion", "string"), 3: ("name", "string"),
+                             4: ("uid", "string")},
+    # autoscaling/v1 (what ``kubectl autoscale`` sends; v2 bodies come as JSON)
+    "HorizontalPodAutoscaler": _obj("HorizontalPodAutoscaler"),
+    "HorizontalPodAutoscalerSpec": {1: ("scaleTargetRef", "CrossVersionObjectReference"), 2: ("minReplicas", "int?"),
+                                    3: ("maxReplicas", "int"), 4: ("targetCPUUtilizationPercentage", "int?")},
+    "HorizontalPodAutoscalerStatus": {},
+    "CrossVersionObjectReference": {1: ("kind", "string"), 2: ("name", "string"), 3: ("apiVersion", "string")},
     "Scale": {1: ("metadata", "ObjectMeta"), 2: ("spec", "ScaleSpec")},
     "ScaleSpec": {1: ("replicas", "int?")},
 }
 #: the kinds whose protobuf bodies we read
 ROOTS = frozenset(k for k in MESSAGES if k[:1].isupper() and MESSAGES[k] and "metadata" in
                   {name for name, _ in MESSAGES[k].values()})
+
+
+#: kinds whose message is described for one version only
+_ONLY_VERSION = {"HorizontalPodAutoscaler": "autoscaling/v1"}
 
 
 def _varint(data: bytes, i: int) -> tuple[int, int]:
@@ -255,7 +275,7 @@ def decode(body: bytes) -> dict[str, Any]:
     unknown = _message("Unknown", body[len(MAGIC):])
     type_meta = unknown.get("typeMeta") or {}
     kind, api_version = type_meta.get("kind", ""), type_meta.get("apiVersion", "")
-    if kind not in ROOTS:
+    if kind not in ROOTS or _ONLY_VERSION.get(kind, api_version) != api_version:
         raise BadRequest(f"this server cannot read {kind or 'this object'} ({api_version}) as protobuf: "
                          "send it as JSON (kubectl apply -f, kubectl create -f)")
     raw = base64.b64decode(unknown.get("raw", ""))
