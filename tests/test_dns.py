@@ -264,6 +264,11 @@ def test_names_from_inside_a_pod(runtime: str) -> None:
         assert code == 0 and f"Address: {address}\n" in out
 
         web_pods = {p["metadata"]["name"] for p in c.get("pods", selector="app=web")}
+        # the name resolves as soon as the Service exists; connections are refused (REJECT) until
+        # kube-proxy has its endpoints, which the EndpointSlice controller adds a moment later
+        deadline = time.monotonic() + 30
+        while not c.proxy.endpoints_for("default", "web") and time.monotonic() < deadline:
+            time.sleep(0.05)
         for host in ("web", "web.default", "web.default.svc.cluster.local"):
             code, page = _exec(c, f"wget -qO- http://{host}")
             assert code == 0 and page.split()[0].removeprefix("hostname=") in web_pods, (host, page)

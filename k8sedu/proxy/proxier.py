@@ -11,14 +11,22 @@
     new connection → Chooser (iptables: random 1/(n−i) · ipvs: round robin · ClientIP affinity)
                    → relay to the endpoint → one flow event "kube-proxy → pod/<name>"
 
+The listeners, the Chooser and the byte copying live in a relay process (:mod:`.relayproc`), as the
+real data path lives in the kernel, not in kube-proxy: the table is pushed to it on every sync and each
+connection comes back as a record that becomes the flow event.
+
 Like the real one, it talks only to the apiserver, as the user ``system:kube-proxy``.
 
-Simplification: the Pods' IPs are not reachable from the host (on Docker Desktop the containers live
-in a VM), so an endpoint ``10.244.1.5:80`` is reached through the port the kubelet published for it
-on 127.0.0.1, which the kubelet writes in the Pod's annotation ``k8sedu.io/published-ports``
-(``{"80/TCP": 49153}``). To read it, this kube-proxy also watches Pods; the real one does not need
-to, because the kernel routes to Pod IPs directly. A Pod port that is not published (not declared
-in ``containerPorts``) cannot be reached from the host and is left out.
+Where an endpoint is reached: as upstream, ``containerPort`` is informational, so an endpoint
+``10.244.1.5:80`` is used whether or not the Pod declares port 80. The host's network (given as
+``reach(ip, port)``, from the container runtime) says where to connect: on Docker on Linux the Pod IP
+itself (the host routes to the cluster's bridge network, as a real node routes to its Pods); with the
+simulated runtime, the sim's server for whatever port the program listens on. On Docker Desktop the
+containers live in a VM whose network the host cannot route to, so there (and when no ``reach`` is
+given) an endpoint is reached only through the port the kubelet published for it on 127.0.0.1, which
+the kubelet writes in the Pod's annotation ``k8sedu.io/published-ports`` (``{"80/TCP": 49153}``);
+to read it this kube-proxy also watches Pods (the real one does not need to), and a port not
+declared in ``containerPorts`` is not published, so it is left out there.
 
 Inside Pods (``wget -qO- http://web``): the ClusterIP is virtual here, so ``set_pod_address(host)``
 makes this kube-proxy also listen, for each Service port number, on *host* (the cluster's Docker
@@ -34,15 +42,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ..api.servicedns import resolve as resolve_name
 from ..client import Client, InformerFactory
 from ..clock import Clock
-from .relay import RelayLoop
+from .relay import Addr, RelayLoop
 from .rules import (
     DEFAULT_AFFINITY_TIMEOUT,
     Choice,
@@ -62,6 +72,8 @@ SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 Obj = dict[str, Any]
 Key = tuple[str, str, int]
+#: the host's route to a Pod: (Pod IP, port) → the address to connect to, or None (unreachable)
+Reach = Callable[[str, int], Addr | None]
 
 _MODE_ZH = {"iptables": "iptables 模式：规则 {rule}（共 {n} 条）按概率 1/{left} 命中",
             "ipvs": "ipvs 模式：轮询（rr）轮到第 {pos} 个"}
@@ -87,13 +99,16 @@ def published_ports(pod: Obj | None) -> dict[str, int]:
 
 
 class KubeProxy:
-    """The proxy of one host. ``mode`` is ``"iptables"`` (default) or ``"ipvs"``."""
+    """The proxy of one host. ``mode`` is ``"iptables"`` (default) or ``"ipvs"``; ``reach`` is the
+    host's route to Pod IPs (None: only published ports are reachable)."""
 
     def __init__(self, client: Client, clock: Clock | None = None, mode: str = "iptables",
-                 node_name: str = "", chooser: Chooser | None = None) -> None:
+                 node_name: str = "", chooser: Chooser | None = None, reach: Reach | None = None,
+                 relay: str | None = None) -> None:
         self.client = client
+        self.reach = reach
+        self._mode = mode
         self.clock = clock or client.clock
-        self.mode = mode
         self.node_name = node_name
         self.chooser = chooser or Chooser(mode)
         self.informers = InformerFactory(client)
@@ -102,7 +117,19 @@ class KubeProxy:
         self.pods = self.informers.informer("pods")
         for inf in (self.services, self.slices, self.pods):
             inf.add_handler(self._changed, lambda old, new: self._changed(new), self._changed)
-        self.relay = RelayLoop(COMPONENT)
+        self.relay = RelayLoop(COMPONENT)  # in this process: the Pod listeners (and all, relay="thread")
+        # the Service and NodePort listeners: a relay process (k8sedu.proxy.relayproc) unless asked
+        # otherwise or the clock is a test's fake one (the child could not read it)
+        relay = relay or os.environ.get("K8SEDU_PROXY_RELAY") or (
+            "process" if type(self.clock) is Clock and chooser is None else "thread")
+        if relay not in ("process", "thread"):
+            raise ValueError(f'relay must be "process" or "thread", not {relay!r}')
+        self.relay_mode = relay
+        self.data: Any = self.relay
+        if relay == "process":
+            from .relayproc import RelayProcess
+
+            self.data = RelayProcess(mode, self.clock, self._flow_queue_put)
         # guards _table, _ports, _node_ports and _synced_generation; the data path reads _table
         # entries without it (a dict lookup of an immutable ServicePort)
         self._lock = threading.Lock()
@@ -124,10 +151,28 @@ class KubeProxy:
         self._started = False
 
     # -- lifecycle ------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        """``"iptables"`` or ``"ipvs"``; setting it switches the running proxy (as restarting it with
+        ``--proxy-mode`` would), in the relay process too."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, mode: str) -> None:
+        self._mode = mode
+        self.chooser.mode = mode
+        if self.data is not self.relay and self._started:
+            self.data.set_mode(mode)
+
+    def _flow_queue_put(self, record: tuple[Any, ...]) -> None:
+        self._flow_queue.put(record)
+
     def start(self, timeout: float = 10.0) -> KubeProxy:
         if self._started:
             return self
         self.relay.start()
+        if self.data is not self.relay:
+            self.data.start()
         self.informers.start()
         if not self.informers.wait_synced(timeout):
             raise TimeoutError(f"kube-proxy: informer caches did not sync within {timeout} s")
@@ -145,6 +190,8 @@ class KubeProxy:
             self._sync_thread.join(timeout=5)
             self._flow_queue.put(None)
             self._flow_thread.join(timeout=5)
+        if self.data is not self.relay:
+            self.data.stop()
         self.relay.stop()
         self._started = False
 
@@ -251,7 +298,9 @@ class KubeProxy:
                         cond = e.get("conditions") or {}
                         ready = cond.get("ready") is not False
                         for ip in e.get("addresses") or []:
+                            target = self._reach(ip, int(ep_port))
                             eps.append(Endpoint(
+                                target=target,
                                 ip=ip, port=int(ep_port),
                                 pod=f"{ref.get('namespace', ns)}/{ref.get('name')}" if ref else "",
                                 node=e.get("nodeName", ""), host_port=host, ready=ready,
@@ -266,15 +315,26 @@ class KubeProxy:
                     affinity=affinity, affinity_timeout=float(timeout), endpoints=tuple(eps))
         return table
 
+    def _reach(self, ip: str, port: int) -> Addr | None:
+        if self.reach is None:
+            return None
+        try:
+            return self.reach(ip, port)
+        except Exception:
+            log.exception("kube-proxy: finding the route to %s:%d failed", ip, port)
+            return None
+
     def sync(self) -> None:
         """Make the listeners match the table (upstream's ``syncProxyRules``)."""
         table = self.build_table()
+        if self.data is not self.relay:
+            self.data.set_table(table)  # before any listener opens for it
         with self._lock:
             old_keys = set(self._table)
             self._table = table
         for key in old_keys - set(table):
-            self.relay.close(("svc", key))
-            self.relay.close(("nodeport", key))
+            self.data.close(("svc", key))
+            self.data.close(("nodeport", key))
             with self._lock:
                 self._ports.pop(key, None)
                 self._node_ports.pop(key, None)
@@ -284,17 +344,17 @@ class KubeProxy:
                 has_port = key in self._ports
                 node_port = self._node_ports.get(key)
             if not has_port:
-                local = self.relay.listen(("svc", key), self._picker(key, "clusterIP"))
+                local = self.data.listen(("svc", key), self._picker(key, "clusterIP"))
                 with self._lock:
                     self._ports[key] = local
             if node_port != sp.node_port:
                 if node_port is not None:
-                    self.relay.close(("nodeport", key))
+                    self.data.close(("nodeport", key))
                     with self._lock:
                         self._node_ports.pop(key, None)
                 if sp.node_port is not None:
                     try:
-                        self.relay.listen(("nodeport", key), self._picker(key, "nodePort"), sp.node_port)
+                        self.data.listen(("nodeport", key), self._picker(key, "nodePort"), sp.node_port)
                     except OSError:
                         log.warning("kube-proxy: 127.0.0.1:%d is in use; NodePort of %s not opened",
                                     sp.node_port, sp.label)
@@ -303,6 +363,8 @@ class KubeProxy:
                             self._node_ports[key] = sp.node_port
         self._sync_pod_listeners(table)
         self._sync_rejects(table)
+        if self.data is not self.relay:
+            self.data.flush()  # the relay process has the table and listeners as programmed
         with self._lock:
             self._programmed = table
 
@@ -311,7 +373,7 @@ class KubeProxy:
         "connection refused"), and listen again when one comes. A Pod listener several Services
         share refuses only when none of them has an endpoint."""
         def serves(sp: ServicePort) -> bool:
-            return any(e.host_port for e in usable_endpoints(sp.endpoints))
+            return bool(usable_endpoints(sp.endpoints))
 
         wanted: dict[Any, bool] = {}
         for key, sp in table.items():
@@ -324,10 +386,11 @@ class KubeProxy:
         for port, any_serves in by_port.items():
             wanted[("pod", port)] = not any_serves
         for relay_key, refuse in wanted.items():
-            if not self.relay.known(relay_key) or self.relay.refusing(relay_key) == refuse:
+            relay = self.relay if relay_key[0] == "pod" else self.data
+            if not relay.known(relay_key) or relay.refusing(relay_key) == refuse:
                 continue
             try:
-                self.relay.set_refusing(relay_key, refuse)
+                relay.set_refusing(relay_key, refuse)
             except OSError as e:
                 log.warning("kube-proxy: could not %s %s (%s)", "stop listening on" if refuse else "listen again on",
                             relay_key, e)
@@ -397,7 +460,7 @@ class KubeProxy:
 
     # -- the data path -----------------------------------------------------------------------
     def _pod_picker(self, port: int) -> Any:
-        def pick(client: tuple[str, int], head: bytes) -> tuple[list[int], Any]:
+        def pick(client: tuple[str, int], head: bytes) -> tuple[list[Addr], Any]:
             key = None
             m = _HOST_HEADER.search(head)
             if m:
@@ -407,13 +470,13 @@ class KubeProxy:
                 key = self.service_for_client(client[0], port)
             if key is None:
                 return [], lambda _p: None
-            picked: tuple[list[int], Any] = self._picker(key, "clusterIP")(client)
+            picked: tuple[list[Addr], Any] = self._picker(key, "clusterIP")(client)
             return picked
 
         return pick
 
     def _picker(self, key: Key, via: str) -> Any:
-        def pick(client: tuple[str, int]) -> tuple[list[int], Any]:
+        def pick(client: tuple[str, int]) -> tuple[list[Addr], Any]:
             sp = self._table.get(key)
             if sp is None:
                 return [], lambda _p: None
@@ -421,14 +484,17 @@ class KubeProxy:
             if choice is None:
                 self._flow_queue.put((sp, client, None, via, None))
                 return [], lambda _p: None
-            others = [e.host_port for e in usable_endpoints(sp.endpoints)
-                      if e.host_port and e is not choice.endpoint]
-            ports = [choice.endpoint.host_port] + others if choice.endpoint.host_port else others
+            first = choice.endpoint.reach
+            others = [a for a in (e.reach for e in usable_endpoints(sp.endpoints)
+                                  if e is not choice.endpoint) if a is not None]
+            addrs = [first] + others if first is not None else others
 
-            def done(port: int | None) -> None:
-                self._flow_queue.put((sp, client, choice, via, port))
+            def done(addr: Addr | None) -> None:
+                served = next((e for e in usable_endpoints(sp.endpoints) if addr is not None and e.reach == addr),
+                              None)
+                self._flow_queue.put((sp, client, choice, via, served))
 
-            return [p for p in ports if p], done
+            return addrs, done
 
         return pick
 
@@ -454,7 +520,7 @@ class KubeProxy:
             service=sp.label, mode=self.mode, target=f"{sp.cluster_ip}:{sp.port}", endpoint=None, rule=None)
 
     def _record(self, sp: ServicePort, client: tuple[str, int], choice: Choice | None, via: str,
-                port: int | None) -> None:
+                served: Endpoint | None) -> None:
         flow = self.client.apiserver.flow
         svc_ref = {"kind": "Service", "metadata": {"name": sp.name, "namespace": sp.namespace}}
         target = f"{sp.cluster_ip}:{sp.port}" if via == "clusterIP" else f"<node>:{sp.node_port}"
@@ -466,7 +532,6 @@ class KubeProxy:
                         **detail, endpoint=None, rule=None)
             return
         ep = choice.endpoint
-        served = next((e for e in usable_endpoints(sp.endpoints) if e.host_port == port), None)
         if served is None:
             flow.record(COMPONENT, f"pod/{ep.pod_name}", "connect failed", svc_ref,
                         explain=f"选中的 endpoint {ep.address} 连不上，其他 endpoint 也都不可用，连接被关闭。",
@@ -478,7 +543,7 @@ class KubeProxy:
             why = _MODE_ZH["ipvs"].format(pos=choice.rule + 1)
         else:
             why = _MODE_ZH["iptables"].format(rule=choice.rule, n=choice.of, left=choice.of - choice.rule)
-        retried = "" if served is ep else f"（{ep.address} 拒绝连接，改用 {served.address}）"
+        retried = "" if served.address == ep.address else f"（{ep.address} 拒绝连接，改用 {served.address}）"
         flow.record(COMPONENT, f"pod/{served.pod_name}", "connect", svc_ref,
                     explain=f"连接 {target} 被 kube-proxy 转发到 Pod {served.pod_name}（{served.address}），{why}。{retried}",
                     **detail, endpoint=served.address, pod=served.pod, node=served.node, rule=choice.rule,

@@ -4,14 +4,15 @@ Real kube-proxy never touches a packet: it writes iptables or IPVS rules and the
 the destination of each new connection (DNAT). We cannot change the host's kernel from a notebook,
 so we do the kernel's part in user space, the way kube-proxy's old ``userspace`` mode did::
 
-    client ──▶ 127.0.0.1:<service listener> ──(choose endpoint)──▶ 127.0.0.1:<Pod's published port>
+    client ──▶ 127.0.0.1:<service listener> ──(choose endpoint)──▶ <Pod IP>:<port> (or a published port)
                one thread with a selectors loop, for every listener and every connection
 
 Bytes are copied as they come, with back-pressure both ways (a side whose peer has more than
 ``_HIGH_WATER`` bytes waiting is not read until they drain) and half-close passed on. The loop works
 on raw non-blocking sockets rather than asyncio transports: it costs about half the CPU per
-connection (measured by benchmarks/proxy.py), and this thread shares the interpreter with the
-whole control plane.
+connection (measured by benchmarks/proxy.py). kube-proxy runs it in its own process
+(:mod:`k8sedu.proxy.relayproc`) for the Service ports, so it does not share an interpreter with the
+control plane; the Pod listeners, routed by ``Host:``, use one in the kernel.
 
 When a Service has no usable endpoint, upstream's iptables REJECTs new connections and the client
 sees "connection refused". :meth:`RelayLoop.set_refusing` does the same here: the listener stops
@@ -36,16 +37,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["RelayLoop", "Pick", "PeekPick"]
+__all__ = ["RelayLoop", "Pick", "PeekPick", "Addr"]
 
 log = logging.getLogger(__name__)
 
-#: called for each new connection with the client's (ip, port); returns the host ports to try,
+#: an address the relay connects to: (host, port)
+Addr = tuple[str, int]
+
+#: called for each new connection with the client's (ip, port); returns the addresses to try,
 #: in order, and a callback told which one answered (or None when none did); [] refuses it
-Pick = Callable[[tuple[str, int]], tuple[list[int], Callable[[int | None], None]]]
+Pick = Callable[[tuple[str, int]], tuple[list[Addr], Callable[[Addr | None], None]]]
 
 #: like Pick, also given the first bytes the client sent (a shared listener routes by them)
-PeekPick = Callable[[tuple[str, int], bytes], tuple[list[int], Callable[[int | None], None]]]
+PeekPick = Callable[[tuple[str, int], bytes], tuple[list[Addr], Callable[[Addr | None], None]]]
 
 _CONNECT_TIMEOUT = 2.0
 _PEEK_TIMEOUT = 0.2  # real seconds a shared listener waits for the request head
@@ -106,9 +110,9 @@ class _Conn:
         self.backend: _Side | None = None
         self.peername = peername
         self.listener = listener
-        self.ports: list[int] = []
-        self.done: Callable[[int | None], None] = lambda _p: None
-        self.port = 0
+        self.ports: list[Addr] = []
+        self.done: Callable[[Addr | None], None] = lambda _p: None
+        self.port: Addr = ("", 0)
         self.state = "peeking" if listener.peek is not None else "new"
         self.head = bytearray()  # what the client sent before the backend was connected
         self.timer: list[Any] | None = None
@@ -397,7 +401,7 @@ class RelayLoop:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 pass
-            err = sock.connect_ex(("127.0.0.1", port))
+            err = sock.connect_ex(port)
             if err in (0, errno.EINPROGRESS):
                 backend = _Side(sock)
                 backend.out = bytearray(conn.head)  # what the client sent so far (kept for a retry)

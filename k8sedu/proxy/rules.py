@@ -14,7 +14,10 @@ used last, until ``timeoutSeconds`` (default 10800) pass without a connection.
 
 Which endpoints take part (``CategorizeEndpoints``): the ready ones; when none is ready, those
 still serving while terminating; when neither, the Service has no endpoints and connections are
-refused.
+refused. An endpoint is used whether or not its port is declared in the Pod's ``containerPorts``
+(upstream: ``containerPort`` is informational); here it must also have an address the host can
+connect to (:attr:`Endpoint.reach`), which every endpoint has except on Docker Desktop, where only
+published ports are reachable.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ DEFAULT_AFFINITY_TIMEOUT = 10800
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One endpoint of a Service port, and where the host reaches it (the Pod's published port)."""
+    """One endpoint of a Service port, and where the host reaches it: ``target`` (the Pod IP itself on
+    Docker on Linux, the sim's server for that port), else the Pod's published port ``host_port``."""
 
     ip: str
     port: int
@@ -43,6 +47,14 @@ class Endpoint:
     ready: bool = True
     serving: bool = True
     terminating: bool = False
+    target: tuple[str, int] | None = None  # where the host connects to reach ip:port
+
+    @property
+    def reach(self) -> tuple[str, int] | None:
+        """The (host, port) the proxy connects to for this endpoint; None: unreachable from the host."""
+        if self.target is not None:
+            return self.target
+        return ("127.0.0.1", self.host_port) if self.host_port else None
 
     @property
     def address(self) -> str:
@@ -80,8 +92,8 @@ class ServicePort:
 
 def usable_endpoints(endpoints: tuple[Endpoint, ...]) -> tuple[Endpoint, ...]:
     """The ready endpoints, else the serving-terminating ones (upstream's fallback); only those the
-    host can reach (a published port)."""
-    reachable = tuple(e for e in endpoints if e.host_port)
+    host can reach (:attr:`Endpoint.reach`)."""
+    reachable = tuple(e for e in endpoints if e.reach is not None)
     ready = tuple(e for e in reachable if e.ready)
     if ready:
         return ready

@@ -19,6 +19,7 @@ import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 __all__ = ["WebServer", "bind_reserved", "NOT_FOUND_PAGE"]
 
@@ -47,6 +48,15 @@ def bind_reserved(port: int = 0) -> socket.socket:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a probe that timed out, a closed browser tab) is ordinary for a web
+        server; socketserver would print its traceback into the student's notebook."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class WebServer:
