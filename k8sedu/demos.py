@@ -27,7 +27,6 @@ import plotly.graph_objects as go
 
 from .cluster import Cluster
 from .viz import ClusterView, RolloutView, SchedulerView, ServiceView
-from .viz.cluster_view import StableFigure, heal_stale_views
 from .viz.live import as_widget
 from .viz.style import ERROR_TEXT, MUTED, Theme, theme
 
@@ -163,25 +162,6 @@ class Demo(widgets.VBox):
         self.status.value = self._line("集群已停止。", MUTED)
 
 
-def _fresh_figures(view: Any, *attrs: str) -> None:
-    """Give *view* new figure widgets created from its already rendered figures.
-
-    Why: a demo's view is the first plotly widget of a freshly opened page; a model created before
-    plotly's browser module has loaded may never apply the kernel's later updates (empty axes, seen
-    with ClusterView in JupyterLab). A widget created from the rendered figure carries the picture
-    in its initial state (see :func:`k8sedu.viz.live.as_widget`); later renders update it as usual.
-    """
-    with view._render_lock:
-        for attr in attrs:
-            old = getattr(view, attr)
-            new = StableFigure(old)
-            setattr(view, attr, new)
-            view.widget.children = tuple(new if c is old else c for c in view.widget.children)
-        view._bind()
-    for attr in attrs:
-        heal_stale_views(view, attr)
-
-
 def _start(nodes: int, runtime: str, speed: float = 1.0) -> Cluster:
     return Cluster(nodes=nodes, runtime=runtime, speed=speed).start()
 
@@ -194,7 +174,6 @@ def self_healing(presenter: bool = True, runtime: str = "auto", replicas: int = 
     try:
         _web(c, replicas)
         view = ClusterView.from_cluster(c, presenter=presenter)
-        _fresh_figures(view, "map_fig", "timeline_fig")
     except BaseException:
         c.stop()
         raise
@@ -348,7 +327,6 @@ def rolling_update(presenter: bool = True, runtime: str = "auto") -> Demo:
     try:
         _web(c, 3, min_ready=1)
         view = RolloutView.from_cluster(c, "deployment/web", presenter=presenter)
-        _fresh_figures(view, "fig")
     except BaseException:
         c.stop()
         raise

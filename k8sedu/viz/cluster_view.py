@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ..cluster import Cluster
 
 __all__ = [
-    "StableFigure", "heal_stale_views", "ClusterWatch", "Vertex", "NodeBox", "EventRow", "ClusterSnapshot", "ClusterView", "pod_status",
+    "StableFigure", "heal_stale_views", "fresh_figures", "ClusterWatch", "Vertex", "NodeBox", "EventRow", "ClusterSnapshot", "ClusterView", "pod_status",
     "event_rows",
 ]
 
@@ -463,6 +463,27 @@ class _Traces:
     warning: Any = None
 
 
+def fresh_figures(view: Any, *attrs: str) -> None:
+    """Give *view* new figure widgets created from its already rendered figures; call it once, after
+    the first render and before the view is shown.
+
+    Why: the first plotly widget of a freshly opened page may be created before plotly's browser
+    module has loaded, and such a model never applies the kernel's later updates (empty axes, seen
+    with ClusterView in JupyterLab) nor reports back, so :func:`heal_stale_views` cannot see it. A
+    widget created from the rendered figure carries the picture in its initial state (as
+    :func:`k8sedu.viz.live.as_widget` does for SchedulerView); later renders update it as usual.
+    """
+    with view._render_lock:
+        for attr in attrs:
+            old = getattr(view, attr)
+            new = StableFigure(old)
+            setattr(view, attr, new)
+            view.widget.children = tuple(new if c is old else c for c in view.widget.children)
+        view._bind()
+    for attr in attrs:
+        heal_stale_views(view, attr)
+
+
 class ClusterView:
     """The cluster map and the events timeline. ``render(snapshot)`` draws; ``from_cluster`` follows."""
 
@@ -539,12 +560,14 @@ class ClusterView:
         view = cls(presenter=presenter)
         if not live:
             view.render(ClusterSnapshot.from_cluster(cluster, namespace))
+            fresh_figures(view, "map_fig", "timeline_fig")
             return view
         resources = ("nodes", "pods", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs",
                      "cronjobs", "services", "endpointslices", "events")
         view.watch = ClusterWatch(cluster, resources, lambda: view.render(view.snapshot_from_watch()), namespace)
         view.watch.start()
         view.render(view.snapshot_from_watch())
+        fresh_figures(view, "map_fig", "timeline_fig")
         return view
 
     def snapshot_from_watch(self) -> ClusterSnapshot:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
-from .cluster_view import ClusterWatch, StableFigure, heal_stale_views
+from .cluster_view import ClusterWatch, StableFigure, fresh_figures, heal_stale_views
 from .style import MUTED, SERIES, Theme, theme
 
 if TYPE_CHECKING:
@@ -204,6 +204,7 @@ class RolloutView:
         view.watch = ClusterWatch(cluster, ("deployments", "replicasets"), view._sample, namespace)
         view.watch.start()
         view.sample()
+        fresh_figures(view, "fig")
         return view
 
     def sample(self) -> RolloutSnapshot:

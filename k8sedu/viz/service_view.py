@@ -38,7 +38,7 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 
 from ..flow import FlowEvent
-from .cluster_view import ClusterWatch, StableFigure, heal_stale_views
+from .cluster_view import ClusterWatch, StableFigure, fresh_figures, heal_stale_views
 from .style import CHOSEN, ERROR_TEXT, MUTED, POD_STATUS_COLOURS, Theme, theme
 
 if TYPE_CHECKING:
@@ -297,6 +297,7 @@ class ServiceView:
         view.controls.layout.display = ""
         view._sync_controls(view.snapshot_now())
         view.refresh()
+        fresh_figures(view, "path_fig", "count_fig")
         return view
 
     def snapshot_now(self) -> ServiceSnapshot:
