@@ -3,7 +3,7 @@
 For each ``exercises/NN-slug/``: the blank submission (only what the exercise gives) scores 0 — on
 sim as the exercise notebook itself, run through the batch grader's notebook runner, on Docker through
 ``Grader`` —, the solution (``solution/solve.py: solve``) scores full marks on both, and the partial
-solution (``partial``) scores exactly ``PARTIAL_POINTS`` on sim, strictly between 0 and full marks.
+solution (``partial``) scores exactly ``PARTIAL_POINTS`` on both, strictly between 0 and full marks.
 """
 
 from __future__ import annotations
@@ -95,3 +95,12 @@ def test_blank_and_solution_on_docker(folder: Path) -> None:
         grader.max_wait = None
         report = grader.check_all()
         assert report.total == report.max_total, str(report)
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("folder", NEW, ids=lambda p: p.name)
+def test_partial_solution_gets_partial_points_on_docker(folder: Path) -> None:
+    # real containers under a loaded CI machine: give the checks that should pass time to pass
+    report = graded(folder, "docker", "partial", max_wait=30)
+    assert report.points() == solution(folder).PARTIAL_POINTS, str(report)
+    assert 0 < report.total < report.max_total
