@@ -2,6 +2,7 @@
 # Run every test tier on this machine: fast (sim runtime), docker and browser.
 #
 #   bash scripts/test.sh [pytest args...]      e.g.  bash scripts/test.sh -k scheduler -x
+#   K8SEDU_TEST_WORKERS=0 bash scripts/test.sh  one process instead of 4 pytest-xdist workers
 #
 # On a fresh Debian/Ubuntu machine as root it installs what the tiers need (docker.io,
 # busybox-static, chromium, fonts-noto-cjk), starts dockerd, and makes Docker and browser tests
@@ -36,8 +37,11 @@ ensure_docker || log "Docker 不可用 / Docker unreachable: docker tests will f
 
 export K8SEDU_REQUIRE_DOCKER=${K8SEDU_REQUIRE_DOCKER:-1}
 export K8SEDU_REQUIRE_BROWSER=${K8SEDU_REQUIRE_BROWSER:-1}
+# Each test starts its own cluster (its own Docker network and containers, labelled with its id),
+# so the tiers run on several workers (pytest-xdist); K8SEDU_TEST_WORKERS=0 runs them in one process.
+workers=${K8SEDU_TEST_WORKERS:-4}
 set +e
-"$K8SEDU_PY" -m pytest "$@"
+"$K8SEDU_PY" -m pytest -n "$workers" "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
