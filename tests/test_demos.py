@@ -191,7 +191,9 @@ _FIGURES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).
 })"""
 
 
-@pytest.fixture(scope="module", params=RUNTIMES)
+# The demos run on Docker in test_demo_notebook_runs and the button tests; in the browser they are
+# opened on sim only (the Docker browser pass doubled the suite's longest stretch).
+@pytest.fixture(scope="module", params=[pytest.param("sim", id="sim")])
 def demo_lab(request: pytest.FixtureRequest, browser_required: dict[str, Any],
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from _jupyter import JupyterLab
