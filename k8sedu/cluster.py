@@ -609,6 +609,8 @@ class Cluster:
         while True:
             local = self.proxy.port_for(namespace, name, port)
             if local is not None:
+                # and the rest of what kube-proxy has seen (a NodePort's listener comes with it)
+                self.proxy.wait_synced(timeout=max(0.0, deadline - _monotonic()))
                 return f"http://127.0.0.1:{local}"
             if _monotonic() > deadline:
                 raise Timeout(f'kube-proxy has no listener for service "{namespace}/{name}" port {port_ref or "(first)"}')

@@ -41,7 +41,7 @@ export K8SEDU_REQUIRE_BROWSER=${K8SEDU_REQUIRE_BROWSER:-1}
 # so the tiers run on several workers (pytest-xdist); K8SEDU_TEST_WORKERS=0 runs them in one process.
 workers=${K8SEDU_TEST_WORKERS:-4}
 set +e
-"$K8SEDU_PY" -m pytest -n "$workers" "$@"
+"$K8SEDU_PY" -m pytest -n "$workers" --dist loadgroup "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

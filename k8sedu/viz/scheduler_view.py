@@ -527,6 +527,10 @@ class SchedulerView:
             self._totals_trace.text = [f"  总分 {v}{' ★ 选中' if c else ''}" for v, c in zip(totals, chosen, strict=True)]
             self._totals_trace.textfont = {"size": t.font, "family": t.family,
                                            "color": [CHOSEN if c else MUTED for c in chosen]}
+            if not names:  # nothing passed Filter: say so inside the figure instead of empty axes
+                self._totals_trace.x, self._totals_trace.y = [0], [""]
+                self._totals_trace.text = ["  没有节点通过预选（Filter），所以不打分"]
+                self._totals_trace.textfont = {"size": t.font, "family": t.family, "color": ERROR_TEXT}
             self.score_fig.layout.yaxis.tickvals = names
             self.score_fig.layout.yaxis.ticktext = [f"<b>★ {n}</b>" if c else n for n, c in zip(names, chosen, strict=True)]
             self.score_fig.layout.xaxis.range = [0, max(totals, default=100) * 1.3 or 100]
