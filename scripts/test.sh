@@ -38,10 +38,11 @@ ensure_docker || log "Docker 不可用 / Docker unreachable: docker tests will f
 export K8SEDU_REQUIRE_DOCKER=${K8SEDU_REQUIRE_DOCKER:-1}
 export K8SEDU_REQUIRE_BROWSER=${K8SEDU_REQUIRE_BROWSER:-1}
 # Each test starts its own cluster (its own Docker network and containers, labelled with its id),
-# so the tiers run on several workers (pytest-xdist); K8SEDU_TEST_WORKERS=0 runs them in one process.
+# so the tiers run on several workers (pytest-xdist), one test file per worker at a time (some files
+# build on one shared cluster test after test); K8SEDU_TEST_WORKERS=0 runs them in one process.
 workers=${K8SEDU_TEST_WORKERS:-4}
 set +e
-"$K8SEDU_PY" -m pytest -n "$workers" --dist loadgroup "$@"
+"$K8SEDU_PY" -m pytest -n "$workers" --dist loadfile "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

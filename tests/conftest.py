@@ -124,23 +124,3 @@ def _tier_requirements(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("browser") is not None:
         request.getfixturevalue("browser_required")
 
-
-# Modules whose tests share one cluster (a module-scoped fixture) and may build on each other's
-# state (test_workloads_judged's namespace test deletes what the quota test made): under
-# pytest-xdist (scripts/test.sh, --dist loadgroup) each of them runs whole, in order, on one worker.
-# The other tests, each with its own cluster, spread over every worker.
-_KEEP_TOGETHER = {
-    "test_cluster_scenario", "test_controllers_workloads_e2e", "test_dns", "test_ingress",
-    "test_kubectl_create", "test_kubectl_describe", "test_kubectl_taint", "test_kubelet_volumes",
-    "test_metrics_pipeline", "test_packaging", "test_proxy_undeclared", "test_runtime_docker",
-    "test_server_api", "test_server_apply", "test_server_attach", "test_server_auth", "test_server_kubectl",
-    "test_server_portforward", "test_server_protobuf", "test_services_bad_input", "test_services_endpoints",
-    "test_storage_protection", "test_viz_cluster", "test_workloads_judged",
-}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if getattr(item, "module", None) else ""
-        if module in _KEEP_TOGETHER:
-            item.add_marker(pytest.mark.xdist_group(module))

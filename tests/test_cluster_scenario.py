@@ -18,6 +18,9 @@ import pytest
 from k8sedu import Cluster
 from k8sedu.errors import KubectlError
 
+# the tests build on each other on one shared cluster: under pytest-xdist they run on one worker, in order
+pytestmark = pytest.mark.xdist_group(name="test_cluster_scenario")
+
 WEB = """
 apiVersion: apps/v1
 kind: Deployment

@@ -22,6 +22,9 @@ from k8sedu.api import meta
 from k8sedu.clock import parse_rfc3339
 from k8sedu.errors import KubectlError
 
+# the tests build on each other on one shared cluster: under pytest-xdist they run on one worker, in order
+pytestmark = pytest.mark.xdist_group(name="test_workloads_judged")
+
 RUNTIMES = [pytest.param("sim", id="sim"), pytest.param("docker", id="docker", marks=pytest.mark.docker)]
 SPEED = 20
 
