@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 
 from .cluster import Cluster
 from .viz import ClusterView, RolloutView, SchedulerView, ServiceView
-from .viz.live import as_widget
+from .viz.figure import StableFigure
 from .viz.style import ERROR_TEXT, MUTED, Theme, theme
 
 __all__ = ["Demo", "ScalingChart", "self_healing", "autoscaling", "rolling_update", "scheduler", "load_balancing"]
@@ -239,7 +239,7 @@ class ScalingChart:
             margin={"l": 10, "r": 10, "t": 60, "b": 10}, paper_bgcolor="white", plot_bgcolor="white")
         self.sample()
         self._render_into(fig)
-        self.fig = as_widget(fig)
+        self.fig = StableFigure(fig)  # made from the rendered picture (see k8sedu.viz.figure)
         self.widget = widgets.VBox([self.fig])
         self._thread = threading.Thread(target=self._run, name="scaling-chart", daemon=True)
         self._thread.start()

@@ -10,9 +10,9 @@
 from __future__ import annotations
 
 from .cluster_view import ClusterSnapshot, ClusterView
+from .figure import preload
 from .flow_steps import FlowFilter, FlowStep
 from .flow_view import FlowSnapshot, FlowView
-from .live import preload
 from .rollout_view import RolloutSnapshot, RolloutView
 from .scheduler_view import SchedulerSnapshot, SchedulerView
 from .service_view import ServiceSnapshot, ServiceView

@@ -34,6 +34,7 @@ import plotly.graph_objects as go
 
 from ..api.meta import pod_is_ready
 from ..clock import parse_rfc3339, rfc3339
+from .figure import StableFigure, fresh_figures, heal_stale_views
 from .live import Coalescer
 from .style import ERROR_TEXT, MUTED, POD_STATUS_COLOURS, POD_STATUS_ZH, Theme, theme
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from ..cluster import Cluster
 
 __all__ = [
-    "StableFigure", "heal_stale_views", "fresh_figures", "ClusterWatch", "Vertex", "NodeBox", "EventRow", "ClusterSnapshot", "ClusterView", "pod_status",
+    "ClusterWatch", "Vertex", "NodeBox", "EventRow", "ClusterSnapshot", "ClusterView", "pod_status",
     "event_rows",
 ]
 
@@ -51,8 +52,6 @@ Obj = Mapping[str, Any]
 Y_OWNER2, Y_OWNER1, Y_SERVICE_GAP = 4.0, 2.0, 2.0
 #: above this many Pods the map shows names on hover only (500 labels are a grey smudge)
 LABEL_LIMIT = 60
-#: how many times heal_stale_views may replace one figure
-MAX_HEALS = 3
 #: the events list under the timeline shows the newest this many
 EVENT_ROWS = 12
 
@@ -61,57 +60,6 @@ _KIND_SHORT = {"Deployment": "deploy", "ReplicaSet": "rs", "StatefulSet": "sts",
 _SYMBOL = {"owner2": "square", "owner1": "diamond", "service": "triangle-up"}
 
 
-# -- figures in the browser ---------------------------------------------------------------------------
-class StableFigure(go.FigureWidget):
-    """A FigureWidget that keeps every property the kernel set.
-
-    Why: a FigureWidget takes the defaults its browser view computed (``_js2py_traceDeltas``,
-    ``_js2py_layoutDelta``) and then deletes, in the browser, each property the kernel set to the
-    same value as such a default — a trace's ``name`` among them, so the legend came to read
-    "trace 0". The dashboards never read the browser's defaults back, so these messages are ignored.
-    """
-
-    def _handler_js2py_traceDeltas(self, change: Any) -> None:
-        self._js2py_traceDeltas = None
-
-    def _handler_js2py_layoutDelta(self, change: Any) -> None:
-        self._js2py_layoutDelta = None
-
-
-def heal_stale_views(view: Any, attr: str, heals: int = 0) -> None:
-    """Replace ``view.<attr>`` (a FigureWidget) by a fresh copy when its browser view is dead.
-
-    Why: on a page that has just opened (Run All Cells), JupyterLab can create the first plotly
-    widget models before plotly's JavaScript module has loaded; such a model never applies an update
-    from the kernel, and its figure stays empty axes for good. Its view still reports what it drew
-    (``_js2py_traceDeltas``, with the model's edit id): when the model never saw an edit, or drew
-    fewer traces than the figure has, a new FigureWidget (a new model, created now that the module is
-    loaded) takes the old one's place in ``view.widget``; ``view._bind()`` re-reads its traces.
-    The view needs ``widget``, ``_render_lock`` and ``_bind()``. A view that renders while the
-    browser draws can look stale once too often: at most ``MAX_HEALS`` replacements per figure.
-    """
-    fig: go.FigureWidget = getattr(view, attr)
-
-    def check(change: Any) -> None:
-        msg = change.get("new") or {}
-        drawn = msg.get("trace_deltas")
-        if drawn is None:
-            return
-        # the view's model has not seen every edit the kernel sent (or drew other traces): stale
-        stale = len(drawn) != len(fig.data) or msg.get("trace_edit_id") != fig._last_trace_edit_id
-        if not stale or getattr(view, attr) is not fig or heals >= MAX_HEALS:
-            return
-        with view._render_lock:
-            new = StableFigure(fig)
-            setattr(view, attr, new)
-            view._bind()
-            view.widget.children = tuple(new if c is fig else c for c in view.widget.children)
-        heal_stale_views(view, attr, heals + 1)
-
-    fig.observe(check, names="_js2py_traceDeltas")
-
-
-# -- following the cluster ---------------------------------------------------------------------------
 class ClusterWatch:
     """Informers on *resources* whose changes poke a Coalescer that calls *on_change*.
 
@@ -461,27 +409,6 @@ class _Traces:
     pods: dict[str, Any] = field(default_factory=dict)
     normal: Any = None
     warning: Any = None
-
-
-def fresh_figures(view: Any, *attrs: str) -> None:
-    """Give *view* new figure widgets created from its already rendered figures; call it once, after
-    the first render and before the view is shown.
-
-    Why: the first plotly widget of a freshly opened page may be created before plotly's browser
-    module has loaded, and such a model never applies the kernel's later updates (empty axes, seen
-    with ClusterView in JupyterLab) nor reports back, so :func:`heal_stale_views` cannot see it. A
-    widget created from the rendered figure carries the picture in its initial state (as
-    :func:`k8sedu.viz.live.as_widget` does for SchedulerView); later renders update it as usual.
-    """
-    with view._render_lock:
-        for attr in attrs:
-            old = getattr(view, attr)
-            new = StableFigure(old)
-            setattr(view, attr, new)
-            view.widget.children = tuple(new if c is old else c for c in view.widget.children)
-        view._bind()
-    for attr in attrs:
-        heal_stale_views(view, attr)
 
 
 class ClusterView:

@@ -23,9 +23,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
-__all__ = ["Coalescer", "MAX_RATE", "as_widget", "preload"]
+__all__ = ["Coalescer", "MAX_RATE"]
 
 #: renders per second a live dashboard allows itself
 MAX_RATE = 10.0
@@ -102,40 +101,3 @@ class Coalescer:
         self.renders += 1
 
 
-
-def as_widget(fig: Any) -> Any:
-    """A FigureWidget made from an already rendered ``go.Figure``: build a view's figures as plain
-    figures, render the first snapshot into them, and only then make the widgets.
-
-    Why: a FigureWidget sends each later change as a one-off message, and the browser drops the
-    messages that arrive while it is still loading plotly's 5 MB widget bundle; such a figure
-    then draws from the state it was created with. Seen in JupyterLab: the first SchedulerView of
-    a lesson came out as empty axes. Created from the rendered figure, its initial state is
-    already the picture. :func:`preload` makes the bundle load early, for the later changes.
-    """
-    import plotly.graph_objects as go
-
-    return go.FigureWidget(fig)
-
-
-def preload() -> None:
-    """Start loading plotly's widget bundle in the browser now (a throwaway FigureWidget model),
-    so the dashboards shown a few cells later get every update. Outside a kernel: nothing."""
-    global _preloaded
-    if _preloaded:
-        return
-    _preloaded = True
-    try:
-        from IPython import get_ipython
-
-        if get_ipython() is None or not hasattr(get_ipython(), "kernel"):
-            return
-        import plotly.graph_objects as go
-
-        _keep.append(go.FigureWidget())
-    except Exception:  # no IPython, no widgets: nothing to preload
-        return
-
-
-_preloaded = False
-_keep: list[Any] = []  # the preloading widget must outlive this call

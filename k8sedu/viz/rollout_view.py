@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
-from .cluster_view import ClusterWatch, StableFigure, fresh_figures, heal_stale_views
+from .cluster_view import ClusterWatch
+from .figure import StableFigure, fresh_figures, heal_stale_views
 from .style import MUTED, SERIES, Theme, theme
 
 if TYPE_CHECKING:

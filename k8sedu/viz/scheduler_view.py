@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import html
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ import plotly.graph_objects as go
 
 from ..scheduler import simulate
 from ..scheduler.trace import Trace
-from .live import as_widget
+from .figure import StableFigure, heal_stale_views
 from .style import (
     CHOSEN,
     ERROR_TEXT,
@@ -261,11 +262,12 @@ class SchedulerView:
         self._loading = False
         self.snapshot: SchedulerSnapshot | None = None
         self.renders = 0
+        self._render_lock = threading.RLock()  # heal_stale_views swaps a figure under it
 
         t = self.theme
         self.header = widgets.HTML()
         self.message = widgets.HTML()
-        # plain figures first; they become FigureWidgets after the first render (see live.as_widget)
+        # plain figures first; they become widgets after the first render (see k8sedu.viz.figure)
         self.filter_fig: Any = go.Figure(data=[go.Table(header={"values": []}, cells={"values": []})])
         self.score_fig: Any = go.Figure()
         self._bars: list[go.Bar] = []
@@ -285,9 +287,15 @@ class SchedulerView:
         elif self._pod is not None:
             self.recompute()
         self.controls.layout.display = "" if self._pod is not None else "none"
-        self.filter_fig, self.score_fig = as_widget(self.filter_fig), as_widget(self.score_fig)
-        self._totals_trace, self._bars = self.score_fig.data[0], list(self.score_fig.data[1:])
+        self.filter_fig, self.score_fig = StableFigure(self.filter_fig), StableFigure(self.score_fig)
+        self._bind()
         self.widget = widgets.VBox([self.header, self.controls, self.filter_fig, self.score_fig, self.message])
+        heal_stale_views(self, "filter_fig")
+        heal_stale_views(self, "score_fig")
+
+    def _bind(self) -> None:
+        """Find the score figure's traces (the totals first, then one bar per plugin)."""
+        self._totals_trace, self._bars = self.score_fig.data[0], list(self.score_fig.data[1:])
 
     # -- constructors ---------------------------------------------------------------------------
     @classmethod
@@ -478,6 +486,10 @@ class SchedulerView:
     # -- render ---------------------------------------------------------------------------------
     def render(self, snapshot: SchedulerSnapshot) -> None:
         """Draw *snapshot*: only trait updates on the widgets built in the constructor."""
+        with self._render_lock:
+            self._render(snapshot)
+
+    def _render(self, snapshot: SchedulerSnapshot) -> None:
         t = self.theme
         self.snapshot = snapshot
         self.renders += 1

@@ -38,7 +38,8 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 
 from ..flow import FlowEvent
-from .cluster_view import ClusterWatch, StableFigure, fresh_figures, heal_stale_views
+from .cluster_view import ClusterWatch
+from .figure import StableFigure, fresh_figures, heal_stale_views
 from .style import CHOSEN, ERROR_TEXT, MUTED, POD_STATUS_COLOURS, Theme, theme
 
 if TYPE_CHECKING:
