@@ -187,6 +187,17 @@ def default_deployment(d: Obj) -> None:
     if spec.get("replicas") is None:
         spec["replicas"] = 1
     strategy = spec.setdefault("strategy", {})
+    _default_rolling_update(strategy, max_unavailable="25%", max_surge="25%")
+    if spec.get("revisionHistoryLimit") is None:
+        spec["revisionHistoryLimit"] = 10
+    if spec.get("progressDeadlineSeconds") is None:
+        spec["progressDeadlineSeconds"] = 600
+    default_pod_template(spec.get("template"))
+
+
+def _default_rolling_update(strategy: Obj, max_unavailable: int | str, max_surge: int | str) -> None:
+    """A Deployment's ``strategy`` or a DaemonSet's ``updateStrategy``: RollingUpdate unless set,
+    and its two bounds (the values differ per kind, as in upstream's SetDefaults_*)."""
     if not strategy.get("type"):
         strategy["type"] = "RollingUpdate"
     if strategy["type"] == "RollingUpdate":
@@ -194,14 +205,9 @@ def default_deployment(d: Obj) -> None:
         if ru is None:
             ru = strategy["rollingUpdate"] = {}
         if ru.get("maxUnavailable") is None:
-            ru["maxUnavailable"] = "25%"
+            ru["maxUnavailable"] = max_unavailable
         if ru.get("maxSurge") is None:
-            ru["maxSurge"] = "25%"
-    if spec.get("revisionHistoryLimit") is None:
-        spec["revisionHistoryLimit"] = 10
-    if spec.get("progressDeadlineSeconds") is None:
-        spec["progressDeadlineSeconds"] = 600
-    default_pod_template(spec.get("template"))
+            ru["maxSurge"] = max_surge
 
 
 def default_replicaset(rs: Obj) -> None:
@@ -215,16 +221,7 @@ def default_daemonset(ds: Obj) -> None:
     """apps/v1 ``SetDefaults_DaemonSet``: RollingUpdate with maxUnavailable 1, maxSurge 0."""
     spec = ds.setdefault("spec", {})
     strategy = spec.setdefault("updateStrategy", {})
-    if not strategy.get("type"):
-        strategy["type"] = "RollingUpdate"
-    if strategy["type"] == "RollingUpdate":
-        ru = strategy.get("rollingUpdate")
-        if ru is None:
-            ru = strategy["rollingUpdate"] = {}
-        if ru.get("maxUnavailable") is None:
-            ru["maxUnavailable"] = 1
-        if ru.get("maxSurge") is None:
-            ru["maxSurge"] = 0
+    _default_rolling_update(strategy, max_unavailable=1, max_surge=0)
     if spec.get("revisionHistoryLimit") is None:
         spec["revisionHistoryLimit"] = 10
     default_pod_template(spec.get("template"))
