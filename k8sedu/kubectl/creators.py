@@ -26,7 +26,7 @@ from ..api import kinds
 from ..api.meta import deep_copy
 from ..errors import KubectlError
 from .context import Invocation, usage_error_h
-from .generators import _create_object
+from .generators import _create_object, one_name
 
 __all__ = [
     "cmd_create_configmap", "cmd_create_secret_generic", "cmd_create_serviceaccount", "cmd_create_role",
@@ -37,12 +37,6 @@ __all__ = [
 _KEY_RE = re.compile(r"^[-._a-zA-Z0-9]+$")
 _VALID_VERBS = ("*", "get", "delete", "list", "create", "update", "patch", "watch", "proxy", "deletecollection",
                 "use", "bind", "escalate", "impersonate")
-
-
-def _one_name(inv: Invocation, command: str) -> str:
-    if len(inv.parsed.args) != 1:
-        raise usage_error_h(f"exactly one NAME is required, got {len(inv.parsed.args)}", f"create {command}")
-    return str(inv.parsed.args[0])
 
 
 def _meta(name: str, with_nulls: bool) -> dict[str, Any]:
@@ -106,7 +100,7 @@ def _collect(inv: Invocation, kind: str, name: str) -> dict[str, bytes]:
 
 
 def cmd_create_configmap(inv: Invocation) -> None:
-    name = _one_name(inv, "configmap")
+    name = one_name(inv, "configmap")
     data: dict[str, str] = {}
     binary: dict[str, str] = {}
     for key, raw in _collect(inv, "ConfigMap", name).items():
@@ -127,7 +121,7 @@ def cmd_create_configmap(inv: Invocation) -> None:
 
 
 def cmd_create_secret_generic(inv: Invocation) -> None:
-    name = _one_name(inv, "secret generic")
+    name = one_name(inv, "secret generic")
     data = {k: base64.b64encode(v).decode() for k, v in _collect(inv, "Secret", name).items()}
     stype = inv.parsed.get("type") or ""
 
@@ -143,7 +137,7 @@ def cmd_create_secret_generic(inv: Invocation) -> None:
 
 
 def cmd_create_serviceaccount(inv: Invocation) -> None:
-    name = _one_name(inv, "serviceaccount")
+    name = one_name(inv, "serviceaccount")
     obj = {"kind": "ServiceAccount", "apiVersion": "v1", "metadata": {"name": name}}
     _create_object(inv, kinds.lookup("serviceaccounts"), obj,
                    {"kind": "ServiceAccount", "apiVersion": "v1", "metadata": _meta(name, True)})
@@ -189,14 +183,14 @@ def _rules(inv: Invocation, cluster: bool) -> list[dict[str, Any]]:
 
 
 def cmd_create_role(inv: Invocation) -> None:
-    name = _one_name(inv, "role")
+    name = one_name(inv, "role")
     rules = _rules(inv, cluster=False)
     obj = {"kind": "Role", "apiVersion": "rbac.authorization.k8s.io/v1", "metadata": {"name": name}, "rules": rules}
     _create_object(inv, kinds.lookup("roles"), obj, {**deep_copy(obj), "metadata": _meta(name, True)})
 
 
 def cmd_create_clusterrole(inv: Invocation) -> None:
-    name = _one_name(inv, "clusterrole")
+    name = one_name(inv, "clusterrole")
     rules = _rules(inv, cluster=True)
     obj = {"kind": "ClusterRole", "apiVersion": "rbac.authorization.k8s.io/v1", "metadata": {"name": name},
            "rules": rules}
@@ -219,7 +213,7 @@ def _subjects(inv: Invocation) -> list[dict[str, Any]]:
 
 
 def cmd_create_rolebinding(inv: Invocation) -> None:
-    name = _one_name(inv, "rolebinding")
+    name = one_name(inv, "rolebinding")
     role, cluster_role = inv.parsed.get("role") or "", inv.parsed.get("clusterrole") or ""
     if bool(role) == bool(cluster_role):
         raise KubectlError("error: exactly one of clusterrole or role must be specified")
@@ -234,7 +228,7 @@ def cmd_create_rolebinding(inv: Invocation) -> None:
 
 
 def cmd_create_clusterrolebinding(inv: Invocation) -> None:
-    name = _one_name(inv, "clusterrolebinding")
+    name = one_name(inv, "clusterrolebinding")
     cluster_role = inv.parsed.get("clusterrole") or ""
     if not cluster_role:
         raise KubectlError('error: required flag(s) "clusterrole" not set')
@@ -251,7 +245,7 @@ def cmd_create_clusterrolebinding(inv: Invocation) -> None:
 
 # ------------------------------------------------------------------ quota
 def cmd_create_quota(inv: Invocation) -> None:
-    name = _one_name(inv, "quota")
+    name = one_name(inv, "quota")
     hard: dict[str, str] = {}
     for item in _split_list([inv.parsed.get("hard") or ""]):
         key, eq, value = item.partition("=")
@@ -324,7 +318,7 @@ def _container(inv: Invocation, name: str) -> dict[str, Any]:
 
 
 def cmd_create_job(inv: Invocation) -> None:
-    name = _one_name(inv, "job")
+    name = one_name(inv, "job")
     source = inv.parsed.get("from") or ""
     if source:
         kind_word, _, cron_name = source.partition("/")
@@ -348,7 +342,7 @@ def cmd_create_job(inv: Invocation) -> None:
 
 
 def cmd_create_cronjob(inv: Invocation) -> None:
-    name = _one_name(inv, "cronjob")
+    name = one_name(inv, "cronjob")
     schedule = inv.parsed.get("schedule") or ""
     if not schedule:
         raise KubectlError('error: required flag(s) "schedule" not set')

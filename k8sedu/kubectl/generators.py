@@ -162,11 +162,15 @@ def cmd_autoscale(inv: Invocation) -> None:
         _create_object(inv, hpa_kind, obj, printable, "autoscaled", namespace=info.namespace)
 
 
+def one_name(inv: Invocation, command: str) -> str:
+    """The NAME of ``kubectl create <command> NAME``, or kubectl's usage error."""
+    if len(inv.parsed.args) != 1:
+        raise usage_error_h(f"exactly one NAME is required, got {len(inv.parsed.args)}", f"create {command}")
+    return str(inv.parsed.args[0])
+
+
 def cmd_create_namespace(inv: Invocation) -> None:
-    p = inv.parsed
-    if len(p.args) != 1:
-        raise usage_error_h(f"exactly one NAME is required, got {len(p.args)}", "create namespace")
-    name = p.args[0]
+    name = one_name(inv, "namespace")
     obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
     printable = {"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": name, "creationTimestamp": None},
                  "spec": {}, "status": {}}

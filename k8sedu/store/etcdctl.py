@@ -57,7 +57,7 @@ class Etcdctl:
             if verb == "watch":
                 return self._watch(positional, flags)
             if verb == "endpoint" and positional[:1] == ["status"]:
-                return self._status(flags)
+                return self._status()
             if verb == "compaction":
                 if not positional:
                     raise EtcdctlError("Error: compaction command needs 1 argument")
@@ -134,7 +134,7 @@ class Etcdctl:
         return events if prefix else [e for e in events if e.kv.key == key]
 
     # -- status ---------------------------------------------------------------------------------
-    def _status(self, flags: dict[str, str]) -> str:
+    def _status(self) -> str:
         keys = self.store.count("/")
         return ("+----------------+----------+------------------+-------+\n"
                 "|    ENDPOINT    | REVISION | COMPACT REVISION | KEYS  |\n"
