@@ -17,29 +17,8 @@ def __getattr__(name: str) -> Any:
     if name in ("Cluster", "current_cluster"):
         from . import cluster
 
-        _warm_dashboards()
         return getattr(cluster, name)
     raise AttributeError(f"module 'k8sedu' has no attribute {name!r}")
-
-
-def _warm_dashboards() -> None:
-    """In a notebook kernel, import plotly's FigureWidget in the background while the cluster
-    starts: its import chain (nbformat → jsonschema → rfc3987_syntax, which builds a parser) takes
-    several seconds, which the first dashboard of a lesson would otherwise wait for."""
-    import sys
-    import threading
-
-    if "ipykernel" not in sys.modules or getattr(_warm_dashboards, "done", False):
-        return
-    _warm_dashboards.done = True  # type: ignore[attr-defined]
-
-    def warm() -> None:
-        try:
-            import plotly.graph_objs._figurewidget  # noqa: F401
-        except Exception:  # no plotly widgets: the dashboards will say so themselves
-            return
-
-    threading.Thread(target=warm, name="k8sedu-warm-dashboards", daemon=True).start()
 
 
 def load_ipython_extension(ipython: Any) -> None:
