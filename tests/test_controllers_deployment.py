@@ -286,6 +286,48 @@ def test_progress_deadline_exceeded_on_the_cluster_clock():
         h.stop()
 
 
+
+def test_a_rollout_changed_meanwhile_still_reaches_its_progress_deadline():
+    """``kubectl set image`` then ``kubectl annotate`` at once: the annotation lands between the new
+    ReplicaSet's creation and the NewReplicaSetCreated status write, which then conflicts. The
+    condition must still be written, or the old NewReplicaSetAvailable would stay and the stuck
+    rollout would never time out (lesson 10 hung on this in CI)."""
+    h = Harness(FakeClock()).start()
+    try:
+        h.admin.create("deployments", deployment(replicas=1, progressDeadlineSeconds=30), "default")
+        wait_for(lambda: len(h.pods()) == 1, "a pod")
+        h.make_all_ready()
+        h.settle()
+        assert du.get_condition(h.get("deployments", "web")["status"], "Progressing")["reason"] == "NewReplicaSetAvailable"
+
+        ctl = h.manager.controllers["deployment"]
+        update_status = ctl._update_status
+
+        def annotated_meanwhile(d: dict) -> None:
+            created = du.get_condition(d.get("status") or {}, "Progressing")["reason"] == "NewReplicaSetCreated"
+            if created and not getattr(annotated_meanwhile, "done", False):
+                annotated_meanwhile.done = True  # type: ignore[attr-defined]
+                h.admin.patch("deployments", "web", {"metadata": {"annotations": {du.CHANGE_CAUSE: "v2"}}}, "default")
+                # as on a busy machine: by the retry, the new ReplicaSet already counts its Pod, so
+                # the status goes from 1 updated replica (the old) to 1 (the new): no visible progress
+                new_rs = _rs_by_image(h, "k8sedu/web:missing")
+                wait_for(lambda: ((ctl.rs_informer.get(meta.key(new_rs)) or {}).get("status") or {})
+                         .get("replicas") == 1, "the new ReplicaSet's Pod counted")
+            update_status(d)
+
+        ctl._update_status = annotated_meanwhile
+        _set_image(h, "web", "k8sedu/web:missing")  # its Pod never gets ready
+        prog = wait_for(lambda: (c := du.get_condition(h.get("deployments", "web")["status"], "Progressing"))
+                        and c["reason"] in ("NewReplicaSetCreated", "ReplicaSetUpdated") and c, "a new rollout")
+        assert prog["status"] == "True" and getattr(annotated_meanwhile, "done", False)
+        h.settle()
+        h.advance(32, step=1)
+        prog = wait_for(lambda: (c := du.get_condition(h.get("deployments", "web")["status"], "Progressing"))
+                        and c["reason"] == "ProgressDeadlineExceeded" and c, "ProgressDeadlineExceeded")
+        assert prog["status"] == "False"
+    finally:
+        h.stop()
+
 # -- the arithmetic -----------------------------------------------------------------------------------
 def test_surge_rounds_up_and_unavailable_rounds_down():
     assert du.scaled_value("25%", 10, True) == 3

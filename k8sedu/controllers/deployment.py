@@ -30,7 +30,7 @@ from ..api import meta
 from ..api.selectors import from_label_selector
 from ..client import Client, InformerFactory
 from ..clock import Clock, parse_rfc3339
-from ..errors import AlreadyExists, APIError, Forbidden, NotFound
+from ..errors import AlreadyExists, APIError, Conflict, Forbidden, NotFound
 from . import deploymentutil as du
 from .base import Controller
 from .refmanager import claim
@@ -371,16 +371,35 @@ class DeploymentController(Controller):
             self.recorder.normal(d, "ScalingReplicaSet", f"Scaled up replica set {name} from 0 to {count}")
         revision_changed = du.set_deployment_revision(d, new_revision)
         status_changed = False
+        created_cond = None
         if not already_exists and du.has_progress_deadline(d):
-            du.set_condition(status, du.new_condition("Progressing", "True", du.NEW_RS_CREATED,
-                                                      f'Created new replica set "{name}"', self.clock.timestamp()))
+            created_cond = du.new_condition("Progressing", "True", du.NEW_RS_CREATED,
+                                            f'Created new replica set "{name}"', self.clock.timestamp())
+            du.set_condition(status, created_cond)
             status_changed = True
         if revision_changed:
             self._write_revision(d)
         if status_changed:
-            self._update_status(d)
+            self._update_status_retrying(d, created_cond)
         rs_list.append(created)
         return created
+
+    def _update_status_retrying(self, d: Obj, cond: Obj | None) -> None:
+        """Write the NewReplicaSetCreated condition even when someone changed the Deployment meanwhile
+        (``kubectl annotate`` right after ``set image``): the next sync finds the ReplicaSet already
+        there and would never record it, so the old NewReplicaSetAvailable would stay, the rollout
+        would show no progress against it and never reach its progress deadline."""
+        for _ in range(5):
+            try:
+                self._update_status(d)
+                return
+            except Conflict:
+                if cond is None:
+                    raise
+                fresh = self.client.get("deployments", d["metadata"]["name"], d["metadata"].get("namespace"))
+                du.set_condition(fresh.setdefault("status", {}), cond)
+                d["metadata"], d["status"] = fresh["metadata"], fresh["status"]
+        self._update_status(d)
 
     @staticmethod
     def _replace(rs_list: list[Obj], updated: Obj) -> None:
