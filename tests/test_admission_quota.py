@@ -4,10 +4,11 @@ controller that recalculates usage, and the quota seen end to end (a Deployment'
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+import _waits
 import pytest
 
 from k8sedu import Cluster
@@ -15,15 +16,7 @@ from k8sedu.apiserver import ADMIN, APIServer
 from k8sedu.apiserver.quota import add_quantities, pod_usage, pretty_print
 from k8sedu.errors import Forbidden, Invalid, KubectlError
 
-
-def wait_for(cond: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+eventually = partial(_waits.eventually, timeout=20.0)
 
 
 def pod(name: str, cpu: str | None = "500m", limits: dict[str, str] | None = None) -> dict[str, Any]:
@@ -131,7 +124,7 @@ def _quota_synced(c: Cluster, name: str, namespace: str = "default") -> Callable
 def test_quota_of_two_pods_refuses_the_third_and_replenishes_on_sim() -> None:
     with Cluster(nodes=1, runtime="sim") as c:
         c.apply(quota("pod-quota", {"pods": 2}))
-        q = wait_for(_quota_synced(c, "pod-quota"), what="quota status")
+        q = eventually(_quota_synced(c, "pod-quota"), what="quota status")
         assert q["status"] == {"hard": {"pods": "2"}, "used": {"pods": "0"}}
         c.apply([pod("a"), pod("b")])
         with pytest.raises(KubectlError) as err:
@@ -140,15 +133,15 @@ def test_quota_of_two_pods_refuses_the_third_and_replenishes_on_sim() -> None:
                 "limited: pods=2") in str(err.value)
         assert re.search(r"^pod-quota   \d+s    pods: 2/2 ", c.kubectl("get quota"), re.M)  # any AGE
         c.kubectl("delete pod a --grace-period=0 --force")
-        wait_for(lambda: c.get("resourcequota/pod-quota")["status"]["used"] == {"pods": "1"},
-                 what="usage given back by the controller")
+        eventually(lambda: c.get("resourcequota/pod-quota")["status"]["used"] == {"pods": "1"},
+                   what="usage given back by the controller")
         c.apply(pod("c"))
 
 
 def test_deployment_over_quota_gets_failed_create_events_on_sim() -> None:
     with Cluster(nodes=2, runtime="sim") as c:
         c.apply(quota("compute-quota", {"requests.cpu": "1"}))
-        wait_for(_quota_synced(c, "compute-quota"), what="quota status")
+        eventually(_quota_synced(c, "compute-quota"), what="quota status")
         c.apply({
             "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
             "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
@@ -160,7 +153,7 @@ def test_deployment_over_quota_gets_failed_create_events_on_sim() -> None:
         def failed_create() -> list[dict[str, Any]]:
             return [e for e in c.events() if e.get("reason") == "FailedCreate"]
 
-        events = wait_for(failed_create, what="FailedCreate event")
+        events = eventually(failed_create, what="FailedCreate event")
         assert events[0]["involvedObject"]["kind"] == "ReplicaSet"
         assert "is forbidden: exceeded quota: compute-quota, requested: requests.cpu=400m, " \
                "used: requests.cpu=800m, limited: requests.cpu=1" in events[0]["message"]

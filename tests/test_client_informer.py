@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
+from functools import partial
+
+import _waits
 
 from k8sedu.apiserver import ADMIN, APIServer
 from k8sedu.client import Client, EventRecorder, InformerFactory
@@ -18,14 +20,7 @@ def pod(name: str, labels: dict | None = None) -> dict:
     }
 
 
-def eventually(check, timeout: float = 5.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not met in time")
+eventually = partial(_waits.eventually, timeout=5.0, interval=0.01)
 
 
 def test_informer_lists_then_follows_changes() -> None:

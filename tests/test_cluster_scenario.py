@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 import threading
-import time
+from functools import partial
 from typing import Any
 
+import _waits
 import pytest
 
 from k8sedu import Cluster
@@ -56,15 +57,7 @@ def cluster(request: pytest.FixtureRequest) -> Any:
     c.stop()
 
 
-def eventually(check, timeout: float = 60.0, what: str = "condition"):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not met within {timeout}s (last: {last!r})")
+eventually = partial(_waits.eventually, timeout=60.0)
 
 
 def web_pods(c: Cluster) -> list[dict]:

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from _waits import eventually
+
 from k8sedu.api import meta
 from k8sedu.apiserver import ADMIN, APIServer
 from k8sedu.client import Client
@@ -27,17 +29,9 @@ DEADLINE = 15.0  # real seconds: generous, only hit when something is broken
 def wait_for(fn: Callable[[], Any], what: str = "condition", timeout: float = DEADLINE,
              check: Callable[[], None] | None = None) -> Any:
     """Poll *fn* until it returns something truthy; fail with *what* after *timeout* seconds.
-    *check* (an invariant) runs on every poll."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        if check is not None:
-            check()
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+    *check* (an invariant) runs on every poll. The controller tests' argument order for
+    :func:`_waits.eventually` (*what* before *timeout*), polling every 10 ms."""
+    return eventually(fn, timeout, what, interval=0.01, invariant=check)
 
 
 def deployment(name: str = "web", replicas: int = 3, image: str = "k8sedu/web:v1",

@@ -4,8 +4,10 @@ the Pods, the kubelets run them (sim runtime, and real Docker), the controllers 
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
+import _waits
 import pytest
 
 from k8sedu import Cluster
@@ -70,15 +72,7 @@ spec:
 """
 
 
-def eventually(check: Any, timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+eventually = partial(_waits.eventually, timeout=60.0)
 
 
 @pytest.fixture(scope="module", params=RUNTIMES)
@@ -114,12 +108,12 @@ def test_daemonset_one_pod_per_schedulable_node(cluster: Cluster) -> None:
     # the garbage collector removes what the DaemonSet owned: its Pods and ControllerRevisions
     eventually(lambda: not cluster.get("pods", selector="app=agent")
                and not [r for r in cluster.get("controllerrevisions") if r["metadata"]["name"].startswith("agent-")],
-               60, "the DaemonSet's pods and revisions collected")
+               timeout=60, what="the DaemonSet's pods and revisions collected")
 
 
 def test_statefulset_starts_in_order(cluster: Cluster) -> None:
     cluster.apply(STATEFULSET)
-    eventually(lambda: cluster.get("statefulset/web")["status"].get("readyReplicas") == 3, 120, "3 ready")
+    eventually(lambda: cluster.get("statefulset/web")["status"].get("readyReplicas") == 3, timeout=120, what="3 ready")
     pods = {p["metadata"]["name"]: p for p in cluster.get("pods", selector="app=web")}
     assert sorted(pods) == ["web-0", "web-1", "web-2"]
 
@@ -145,16 +139,16 @@ def test_job_with_completions_completes(cluster: Cluster) -> None:
     assert len(pods) == 3 and all(p["status"]["phase"] == "Succeeded" for p in pods)
     assert cluster.kubectl(f"logs {pods[0]['metadata']['name']}").strip() == "done"
     eventually(lambda: "Job completed" in [e["message"] for e in cluster.events() if e["reason"] == "Completed"],
-               10, "the Completed event")
+               timeout=10, what="the Completed event")
 
 
 def test_cronjob_creates_jobs_on_the_sped_up_clock(cluster: Cluster) -> None:
     cluster.apply(CRONJOB)
     jobs = eventually(lambda: [j for j in cluster.get("jobs") if (meta.controller_ref(j) or {}).get("name") == "tick"
                                and meta.get_condition(j.get("status") or {}, "Complete")],
-                      90, "a completed job of the cronjob")
+                      timeout=90, what="a completed job of the cronjob")
     assert jobs[0]["metadata"]["name"].startswith("tick-")
-    eventually(lambda: cluster.get("cronjob/tick")["status"].get("lastSuccessfulTime"), 30, "lastSuccessfulTime")
+    eventually(lambda: cluster.get("cronjob/tick")["status"].get("lastSuccessfulTime"), timeout=30, what="lastSuccessfulTime")
     # the controller saw its own Jobs as its own (no "did not create or forgot" warning)
     assert not [e for e in cluster.events() if e["reason"] == "UnexpectedJob"]
     cluster.delete("cronjob/tick")

@@ -5,11 +5,12 @@ figures that have data."""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import _waits
 import pytest
 
 from k8sedu import demos
@@ -19,14 +20,7 @@ DEMO_NOTEBOOKS = sorted(DEMO_DIR.glob("*.ipynb"))
 RUNTIMES = [pytest.param("sim", id="sim"), pytest.param("docker", id="docker", marks=pytest.mark.docker)]
 
 
-def wait_for(fn: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s: {what}")
+eventually = partial(_waits.eventually, timeout=60.0, interval=0.1)
 
 
 def live(d: demos.Demo) -> list[dict[str, Any]]:
@@ -58,25 +52,25 @@ def test_self_healing_buttons(runtime: str, running: list[demos.Demo]) -> None:
     msg = d.act("删除一个 Pod")
     victim = re.search(r"Pod (web-[a-z0-9-]+)", msg).group(1)  # type: ignore[union-attr]
     assert victim in before and "ReplicaSet" in msg
-    wait_for(lambda: len([p for p in live(d) if ready(p)]) == 6 and victim not in {p["metadata"]["name"] for p in live(d)},
-             what="a replacement Pod Ready")
+    eventually(lambda: len([p for p in live(d) if ready(p)]) == 6 and victim not in {p["metadata"]["name"] for p in live(d)},
+               what="a replacement Pod Ready")
 
     msg = d.act("杀死一个容器")
     killed = re.search(r"Pod (web-[a-z0-9-]+)", msg).group(1)  # type: ignore[union-attr]
-    wait_for(lambda: (d.cluster.get(f"pod/{killed}")["status"]["containerStatuses"][0].get("restartCount", 0) >= 1
-                      and ready(d.cluster.get(f"pod/{killed}"))), what="the killed container restarted")
+    eventually(lambda: (d.cluster.get(f"pod/{killed}")["status"]["containerStatuses"][0].get("restartCount", 0) >= 1
+                        and ready(d.cluster.get(f"pod/{killed}"))), what="the killed container restarted")
 
     on_node2 = {p["metadata"]["name"] for p in live(d) if p["spec"].get("nodeName") == "node-2"}
     d.act("让 node-2 故障")
-    wait_for(lambda: len([p for p in live(d) if ready(p) and p["spec"].get("nodeName") != "node-2"]) == 6,
-             timeout=90, what="6 Ready Pods off node-2")
+    eventually(lambda: len([p for p in live(d) if ready(p) and p["spec"].get("nodeName") != "node-2"]) == 6,
+               timeout=90, what="6 Ready Pods off node-2")
     assert not on_node2 & {p["metadata"]["name"] for p in live(d)}
     # the map followed: it shows node-2 not ready and 6 Pods elsewhere
-    wait_for(lambda: view.snapshot is not None and sum(view.snapshot.by_status().values()) >= 6, what="the map drew Pods")
+    eventually(lambda: view.snapshot is not None and sum(view.snapshot.by_status().values()) >= 6, what="the map drew Pods")
 
     d.act("恢复 node-2")
-    wait_for(lambda: all(c["status"] == "True" for c in d.cluster.get("node/node-2")["status"]["conditions"]
-                         if c["type"] == "Ready"), what="node-2 Ready again")
+    eventually(lambda: all(c["status"] == "True" for c in d.cluster.get("node/node-2")["status"]["conditions"]
+                           if c["type"] == "Ready"), what="node-2 Ready again")
     d.act("停止集群")
     assert d.stopped and all(b.disabled for b in d.buttons.values())
 
@@ -88,11 +82,11 @@ def test_autoscaling_buttons(runtime: str, running: list[demos.Demo]) -> None:
     chart = d.views[0]
     assert chart.samples and len(chart.fig.data[0].x) >= 1  # drawn before it is shown
     assert "已在 Pod" not in d.act("加 CPU 负载")
-    wait_for(lambda: d.cluster.get("deployment/web")["spec"]["replicas"] > 1, timeout=90, what="HPA scaled up")
-    wait_for(lambda: max(s[1] for s in chart.samples) > 1 and max(len(chart.fig.data[0].y), 0) > 2,
-             what="the chart recorded the scale-up")
+    eventually(lambda: d.cluster.get("deployment/web")["spec"]["replicas"] > 1, timeout=90, what="HPA scaled up")
+    eventually(lambda: max(s[1] for s in chart.samples) > 1 and max(len(chart.fig.data[0].y), 0) > 2,
+               what="the chart recorded the scale-up")
     assert "负载已停止" in d.act("停止负载")
-    wait_for(lambda: d.cluster.get("deployment/web")["spec"]["replicas"] == 1, timeout=120, what="HPA scaled down")
+    eventually(lambda: d.cluster.get("deployment/web")["spec"]["replicas"] == 1, timeout=120, what="HPA scaled down")
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
@@ -107,14 +101,14 @@ def test_rolling_update_buttons(runtime: str, running: list[demos.Demo]) -> None
 
     d.act("升级到 v2")
     c.wait("deployment/web", "Available", timeout=90)
-    wait_for(lambda: images() == {"k8sedu/web:v2"}, what="every Pod on v2")
-    wait_for(lambda: len(view.sample().replicasets) >= 2, what="the view shows two ReplicaSets")
+    eventually(lambda: images() == {"k8sedu/web:v2"}, what="every Pod on v2")
+    eventually(lambda: len(view.sample().replicasets) >= 2, what="the view shows two ReplicaSets")
     msg = d.act("发布坏版本 v3")
     assert "ImagePullBackOff" in msg
-    wait_for(lambda: "k8sedu/web:v3" in images(), what="a v3 Pod created")
+    eventually(lambda: "k8sedu/web:v3" in images(), what="a v3 Pod created")
     assert c.get("deployment/web")["status"].get("availableReplicas") == 3  # maxUnavailable 0
     d.act("回滚（rollout undo）")
-    wait_for(lambda: images() == {"k8sedu/web:v2"}, timeout=90, what="rolled back to v2")
+    eventually(lambda: images() == {"k8sedu/web:v2"}, timeout=90, what="rolled back to v2")
     assert c.get("deployment/web")["spec"]["template"]["spec"]["containers"][0]["image"] == "k8sedu/web:v2"
 
 
@@ -142,13 +136,13 @@ def test_load_balancing_buttons(runtime: str, running: list[demos.Demo]) -> None
     view = d.views[0]
     msg = d.act("发送 30 个请求")
     assert msg.startswith("30 个请求的应答")
-    wait_for(lambda: sum(view.snapshot_now().counts.values()) >= 40, what="the view counted the requests")
+    eventually(lambda: sum(view.snapshot_now().counts.values()) >= 40, what="the view counted the requests")
     view.set_mode("ipvs")
     assert d.cluster.proxy.mode == "ipvs"
     victim = live(d)[0]["metadata"]["name"]
     view.delete_pod(victim)
-    wait_for(lambda: victim not in {p["metadata"]["name"] for p in d.cluster.get("pods")}, timeout=60,
-             what="the deleted Pod gone")
+    eventually(lambda: victim not in {p["metadata"]["name"] for p in d.cluster.get("pods")}, timeout=60,
+               what="the deleted Pod gone")
     replies = view.send(20)
     assert sum(replies.values()) == 20
 
@@ -249,27 +243,27 @@ def test_demo_in_jupyterlab(demo_lab: Any, demo_page: Any, path: Path) -> None:
     shot = SCREENS / f"demo-{path.stem}-{runtime}.png"
     SCREENS.mkdir(parents=True, exist_ok=True)
     try:
-        wait_for(lambda: re.fullmatch(r"\[1\]:", (cell_prompts(page) or [""])[0]) or error_outputs(page),
-                 timeout=150, what="the demo's cell finished")
+        eventually(lambda: re.fullmatch(r"\[1\]:", (cell_prompts(page) or [""])[0]) or error_outputs(page),
+                   timeout=150, what="the demo's cell finished")
         assert error_outputs(page) == []
-        wait_for(lambda: page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .js-plotly-plot").count() >= 1,
-                 what="a figure on the page")
+        eventually(lambda: page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .js-plotly-plot").count() >= 1,
+                   what="a figure on the page")
         # a figure whose widget model went dead draws empty axes without its title: require both
-        figures = wait_for(lambda: (f := page.evaluate(_FIGURES_JS)) and all(ok and title != "(untitled)"
-                                                                            for title, ok in f) and f,
-                           timeout=30, what="every figure has its title and data")
+        figures = eventually(lambda: (f := page.evaluate(_FIGURES_JS)) and all(ok and title != "(untitled)"
+                                                                              for title, ok in f) and f,
+                             timeout=30, what="every figure has its title and data")
         assert figures
         text = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").inner_text()
         assert f"容器运行时: {runtime}" in text and "停止集群" in text
         label, expect = CLICK[path.stem]
         page.locator(".jupyter-widgets button", has_text=label).first.click()
-        wait_for(lambda: expect in page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").inner_text(), timeout=60,
-                 what=f"{label} answered {expect!r}")
+        eventually(lambda: expect in page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").inner_text(), timeout=60,
+                   what=f"{label} answered {expect!r}")
         page.wait_for_timeout(1500)  # let the view redraw what the click changed, for the screenshot
         expand_viewport_to_notebook(page, WIDTH)
         page.screenshot(path=str(shot), full_page=True)
         assert "Error displaying widget" not in page.locator("body").inner_text()
     finally:
         page.locator(".jupyter-widgets button", has_text="停止集群").first.click()
-        wait_for(lambda: "集群已停止" in page.locator("body").inner_text(), timeout=60, what="the cluster stopped")
+        eventually(lambda: "集群已停止" in page.locator("body").inner_text(), timeout=60, what="the cluster stopped")
     assert path.read_bytes() == before

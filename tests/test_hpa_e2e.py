@@ -8,9 +8,8 @@ scale-down stabilization window lasts 15 real seconds.
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 
@@ -23,17 +22,6 @@ DEPLOYMENT = {
                  "containers": [{"name": "web", "image": "k8sedu/busybox", "command": ["sleep", "3600"],
                                  "resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "200m"}}}]}}},
 }
-
-
-def wait_until(fn, what: str, timeout: float) -> object:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
 def _replicas(c: Cluster) -> int:
@@ -49,7 +37,7 @@ def scale_up_and_down(c: Cluster) -> None:
     c.kubectl(f"exec {pod} -- sh -c 'yes > /dev/null &'")
 
     # one busy loop, capped at 200m by the CPU limit: ~200% of the 100m request, 4x the target
-    wait_until(lambda: _replicas(c) > 1, "the HPA to scale up", 45)
+    eventually(lambda: _replicas(c) > 1, what="the HPA to scale up", timeout=45, interval=0.2)
     events = [e["message"] for e in c.events() if e["reason"] == "SuccessfulRescale"]
     assert events and events[0].endswith("; reason: cpu resource utilization (percentage of request) above target")
     table = c.kubectl("get hpa web")
@@ -63,7 +51,7 @@ def scale_up_and_down(c: Cluster) -> None:
     assert int(top.splitlines()[1].split()[1].rstrip("m")) > 100  # the busy Pod uses more than its request
 
     c.kubectl(f"exec {pod} -- killall yes")
-    wait_until(lambda: _replicas(c) == 1, "the HPA to scale back down", 60)
+    eventually(lambda: _replicas(c) == 1, what="the HPA to scale back down", timeout=60, interval=0.2)
     events = [e["message"] for e in c.events() if e["reason"] == "SuccessfulRescale"]
     assert events[-1] == "New size: 1; reason: All metrics below target"
     status = c.get("hpa/web")["status"]

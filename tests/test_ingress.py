@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import http.client
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 from k8sedu.errors import KubectlError
@@ -51,16 +51,6 @@ def _ingress(name: str, rules: list[dict[str, Any]], annotations: dict[str, str]
             "spec": {"rules": rules, **spec} if rules else spec}
 
 
-def _eventually(fn: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout}s")
-
-
 def _get(c: Cluster, host: str, path: str = "/") -> tuple[int, str, dict[str, str]]:
     port = int(c.url("ingress").rsplit(":", 1)[1])
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -83,7 +73,7 @@ def _start(runtime: str) -> Cluster:
     c.apply(_deploy("alpha") + _deploy("beta"))
     c.wait("deployment/alpha", "Available", timeout=90)
     c.wait("deployment/beta", "Available", timeout=90)
-    _eventually(lambda: c.proxy.endpoints_for("default", "alpha") and c.proxy.endpoints_for("default", "beta"))
+    eventually(lambda: c.proxy.endpoints_for("default", "alpha") and c.proxy.endpoints_for("default", "beta"))
     return c
 
 
@@ -107,9 +97,12 @@ def _check_two_hosts(c: Cluster) -> None:
     expect = {("a.k8sedu.test", "/"): "alpha", ("a.k8sedu.test", "/b/x"): "beta",
               ("a.k8sedu.test:8080", "/zzz"): "alpha",  # the Host header's port is ignored
               ("b.k8sedu.test", "/"): "beta", ("B.K8sedu.Test", "/a"): "alpha", ("b.k8sedu.test", "/x"): "beta"}
-    _eventually(lambda: _hostname(_get(c, "a.k8sedu.test", "/b/x")[1]).startswith("beta-"))
+    eventually(lambda: _hostname(_get(c, "a.k8sedu.test", "/b/x")[1]).startswith("beta-"))
     for (host, path), deployment in expect.items():
-        status, body, _ = _get(c, host, path)
+        # A Pod without a readiness probe is Ready once its container starts, maybe before its
+        # server listens (as upstream): until then the relay's connection is refused (502).
+        status, body, _ = eventually(lambda h=host, p=path: (r := _get(c, h, p))[0] != 502 and r,
+                                     what=f"{host}{path} served")
         assert status == 200, (host, path, body)
         pod = _hostname(body)
         owners = {p["metadata"]["name"] for p in c.get("pods", selector=f"app={deployment}")}
@@ -121,8 +114,8 @@ def test_two_hosts_and_two_paths_route_to_the_right_service(sim: Cluster) -> Non
     _two_hosts(sim)
     try:
         _check_two_hosts(sim)
-        ing = _eventually(lambda: (sim.get("ingress/demo").get("status") or {}).get("loadBalancer", {}).get("ingress")
-                          and sim.get("ingress/demo"))
+        ing = eventually(lambda: (sim.get("ingress/demo").get("status") or {}).get("loadBalancer", {}).get("ingress")
+                         and sim.get("ingress/demo"))
         assert ing["status"]["loadBalancer"]["ingress"] == [{"ip": "127.0.0.1"}]
         assert "127.0.0.1" in sim.kubectl("get ingress demo")
         # an unknown host: no rule and no default backend -> ingress-nginx's 404 page
@@ -138,15 +131,15 @@ def test_default_backend_takes_unmatched_requests(sim: Cluster) -> None:
     sim.apply(_ingress("catch", [], REWRITE, defaultBackend={"service": {"name": "beta", "port": {"number": 80}}}))
     sim.apply(_ingress("only-d", [{"host": "d.k8sedu.test", "http": {"paths": [_path("/", "alpha", "Exact")]}}]))
     try:
-        _eventually(lambda: _hostname(_get(sim, "unknown.example")[1]).startswith("beta-"))
-        _eventually(lambda: _hostname(_get(sim, "d.k8sedu.test", "/")[1]).startswith("alpha-"))
+        eventually(lambda: _hostname(_get(sim, "unknown.example")[1]).startswith("beta-"))
+        eventually(lambda: _hostname(_get(sim, "d.k8sedu.test", "/")[1]).startswith("alpha-"))
         # the host matches but the Exact path does not: the default backend answers
         status, body, _ = _get(sim, "d.k8sedu.test", "/other")
         assert status == 200 and _hostname(body).startswith("beta-")
     finally:
         sim.delete("ingress/catch", wait=True)
         sim.delete("ingress/only-d", wait=True)
-        _eventually(lambda: _get(sim, "unknown.example")[0] == 404)  # the controller saw it go
+        eventually(lambda: _get(sim, "unknown.example")[0] == 404)  # the controller saw it go
 
 
 def test_exact_and_prefix_on_a_live_request(sim: Cluster) -> None:
@@ -154,7 +147,7 @@ def test_exact_and_prefix_on_a_live_request(sim: Cluster) -> None:
         _path("/foo", "alpha", "Prefix"), _path("/exact", "beta", "Exact")]}}]))
     try:
         # routed: the Pod's own 404 page (busybox httpd), not the controller's
-        _eventually(lambda: _get(sim, "p.k8sedu.test", "/foo/bar")[1] != error_page(404))
+        eventually(lambda: _get(sim, "p.k8sedu.test", "/foo/bar")[1] != error_page(404))
         seen = sim.flow.events()[-1].seq
         got = {p: _get(sim, "p.k8sedu.test", p)[:2] for p in ("/foo/bar", "/foobar", "/exact", "/exact/")}
         assert got["/foo/bar"][1] != error_page(404)
@@ -165,7 +158,7 @@ def test_exact_and_prefix_on_a_live_request(sim: Cluster) -> None:
         def ingress_events() -> list[Any]:
             return [e for e in sim.flow.events(since_seq=seen) if e.src == "ingress-controller"]
 
-        by_path = {e.detail["path"]: e for e in _eventually(lambda: len(ingress_events()) >= 4 and ingress_events())}
+        by_path = {e.detail["path"]: e for e in eventually(lambda: len(ingress_events()) >= 4 and ingress_events())}
         assert by_path["/foo/bar"].dst == "service/alpha"
         assert by_path["/foo/bar"].detail["rule"]["pathType"] == "Prefix"
         assert "前缀匹配" in by_path["/foo/bar"].explain
@@ -181,10 +174,10 @@ def test_exact_and_prefix_on_a_live_request(sim: Cluster) -> None:
 def test_missing_service_is_accepted_and_answers_503(sim: Cluster) -> None:
     sim.apply(_ingress("ghost", [{"host": "ghost.k8sedu.test", "http": {"paths": [_path("/", "nosuch")]}}]))
     try:
-        status, body, _ = _eventually(lambda: (r := _get(sim, "ghost.k8sedu.test")) and r[0] == 503 and r)
+        status, body, _ = eventually(lambda: (r := _get(sim, "ghost.k8sedu.test")) and r[0] == 503 and r)
         assert "503 Service Temporarily Unavailable" in body
-        ev = _eventually(lambda: [e for e in sim.flow.events() if e.src == "ingress-controller"
-                                  and e.dst == "service/nosuch"])
+        ev = eventually(lambda: [e for e in sim.flow.events() if e.src == "ingress-controller"
+                                 and e.dst == "service/nosuch"])
         assert ev[-1].detail["status"] == 503 and "503" in ev[-1].explain
     finally:
         sim.delete("ingress/ghost", wait=True)
@@ -198,7 +191,7 @@ def test_another_ingress_class_is_ignored(sim: Cluster) -> None:
     sim.apply(_ingress("ours", [{"host": "o.k8sedu.test", "http": {"paths": [_path("/", "alpha")]}}],
                        ingressClassName="k8sedu"))
     try:
-        _eventually(lambda: _get(sim, "o.k8sedu.test")[0] == 200)
+        eventually(lambda: _get(sim, "o.k8sedu.test")[0] == 200)
         assert _get(sim, "t.k8sedu.test")[0] == 404
         assert not (sim.get("ingress/theirs").get("status") or {}).get("loadBalancer", {}).get("ingress")
     finally:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
+import _waits
 import pytest
 
 from k8sedu.apiserver import ADMIN, APIServer
@@ -23,16 +23,7 @@ pytestmark = pytest.mark.docker
 NODE = "node-1"
 
 
-def eventually(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        pause.wait(0.1)
+eventually = partial(_waits.eventually, timeout=60.0, interval=0.1)
 
 
 class Env:

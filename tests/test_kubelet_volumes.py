@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import base64
 import os
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import _waits
 import pytest
 
 from k8sedu.apiserver import ADMIN, APIServer
@@ -23,19 +23,7 @@ from k8sedu.runtime import SimRuntime
 NODE = "node-1"
 
 
-def eventually(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition",
-               step: Callable[[], None] | None = None) -> Any:
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        if step is not None:
-            step()
-        pause.wait(0.05)
+eventually = partial(_waits.eventually, timeout=15.0)
 
 
 class Env:

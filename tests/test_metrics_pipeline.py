@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
+from functools import partial
 from pathlib import Path
 
+import _waits
 import pytest
 
 from k8sedu import Cluster
@@ -22,20 +23,7 @@ from k8sedu.runtime.sim import SimRuntime
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 
 
-def wait_until(fn, what: str, timeout: float = 20.0) -> object:
-    """Poll *fn* until truthy; a kubectl error (metrics not there yet) counts as "not yet"."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = fn()
-        except KubectlError as err:
-            last = err
-        else:
-            if last:
-                return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+eventually = partial(_waits.eventually, timeout=20.0, ignore=KubectlError)
 
 
 # -- the simulated runtime's CPU model -------------------------------------------------------------
@@ -58,8 +46,8 @@ def test_sim_busy_loops_exec_in_the_background_use_cpu_up_to_the_limit(sim):
     assert rt.exec(cid, ["sh", "-c", "yes > /dev/null &"]).exit_code == 0
     assert rt.stats(cid)["cpu_millis"] == 500  # one core wanted, the CFS quota allows half
     assert rt.exec(cid, ["sh", "-c", "while true; do :; done &"]).exit_code == 0
-    later = wait_until(lambda: (lambda s: s if s["cpu_usage_nanos"] > idle["cpu_usage_nanos"] + 10**8 else None)(
-        rt.stats(cid)), "the cumulative counter to grow")
+    later = eventually(lambda: (lambda s: s if s["cpu_usage_nanos"] > idle["cpu_usage_nanos"] + 10**8 else None)(
+        rt.stats(cid)), what="the cumulative counter to grow")
     assert later["read_nanos"] > idle["read_nanos"]
     assert rt.exec(cid, ["killall", "yes"]).exit_code == 0
     assert rt.stats(cid)["cpu_millis"] == 500  # the shell loop still runs
@@ -136,19 +124,19 @@ def test_top_says_metrics_not_available_until_two_scrapes(cluster):
     if len([m for m in fresh if m["metadata"]["name"].startswith("web-")]) < 2:
         with pytest.raises(KubectlError, match="^error: metrics not available yet$"):
             c.kubectl("top pods")
-    wait_until(lambda: len(c.kubectl("top pods -l app=web").splitlines()) == 3, "metrics for both Pods")
+    eventually(lambda: len(c.kubectl("top pods -l app=web").splitlines()) == 3, what="metrics for both Pods")
 
 
 def test_top_pods_and_nodes_show_the_busy_pod(cluster):
     c = cluster
-    wait_until(lambda: len(c.kubectl("top pods -l app=web").splitlines()) == 3, "metrics for both Pods")
+    eventually(lambda: len(c.kubectl("top pods -l app=web").splitlines()) == 3, what="metrics for both Pods")
     busy = c.get("pods", selector="app=web")[0]
     name, node = busy["metadata"]["name"], busy["spec"]["nodeName"]
     c.kubectl(f"exec {name} -- sh -c 'yes > /dev/null &'")
     try:
-        line = wait_until(lambda: next((ln for ln in c.kubectl("top pods").splitlines()
+        line = eventually(lambda: next((ln for ln in c.kubectl("top pods").splitlines()
                                         if ln.startswith(name) and ln.split()[1] == "300m"), None),
-                          "the busy Pod at its 300m limit")
+                          what="the busy Pod at its 300m limit")
         assert line.split()[2].endswith("Mi")
         containers = c.kubectl(f"top pod {name} --containers").splitlines()
         assert containers[0].split() == ["POD", "NAME", "CPU(cores)", "MEMORY(bytes)"]
@@ -171,7 +159,7 @@ def test_metrics_are_served_to_the_real_kubectl(cluster, tmp_path):
         pytest.skip("no kubectl binary")
     c = cluster
     kubeconfig = c.serve()
-    wait_until(lambda: len(c.kubectl("top pods -l app=web").splitlines()) == 3, "metrics for both Pods")
+    eventually(lambda: len(c.kubectl("top pods -l app=web").splitlines()) == 3, what="metrics for both Pods")
     run = subprocess.run([KUBECTL, "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path), "top", "pods",
                           "-l", "app=web"], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
@@ -199,8 +187,8 @@ def test_autoscale_and_get_hpa(cluster):
     hpa = c.get("hpa/web")
     assert hpa["spec"]["scaleTargetRef"] == {"kind": "Deployment", "name": "web", "apiVersion": "apps/v1"}
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 5)
-    table = wait_until(lambda: (lambda t: t if "<unknown>" not in t else None)(c.kubectl("get hpa")),
-                       "a measured utilization")
+    table = eventually(lambda: (lambda t: t if "<unknown>" not in t else None)(c.kubectl("get hpa")),
+                       what="a measured utilization")
     header, row = table.splitlines()
     assert header.split() == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
     assert header.startswith("NAME   REFERENCE        TARGETS   ")

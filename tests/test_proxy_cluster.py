@@ -8,10 +8,10 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 
@@ -38,16 +38,6 @@ def _web(replicas: int = 3, **svc_spec: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _eventually(fn: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout}s")
-
-
 def _hostname(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as resp:
         first = resp.read().decode().split()[0]
@@ -58,7 +48,7 @@ def _hostname(url: str) -> str:
 def _ready_web(c: Cluster, replicas: int = 3, **svc_spec: Any) -> str:
     c.apply(_web(replicas, **svc_spec))
     c.wait("deployment/web", "Available", timeout=90)
-    _eventually(lambda: len(c.proxy.endpoints_for("default", "web")) == replicas)
+    eventually(lambda: len(c.proxy.endpoints_for("default", "web")) == replicas)
     return c.url("service/web")
 
 
@@ -80,7 +70,7 @@ def test_iptables_spreads_at_random(runtime: str) -> None:
         pods = {p["metadata"]["name"] for p in c.get("pods", selector="app=web")}
         assert set(counts) == pods
         assert all(LOW <= n <= HIGH for n in counts.values()), counts
-        _eventually(lambda: len([e for e in c.flow.events() if e.src == "kube-proxy"]) >= 300)
+        eventually(lambda: len([e for e in c.flow.events() if e.src == "kube-proxy"]) >= 300)
         events = [e for e in c.flow.events() if e.src == "kube-proxy" and e.action == "connect"]
         assert {e.detail["mode"] for e in events} == {"iptables"}
         assert {e.detail["rule"] for e in events} == {0, 1, 2}
@@ -120,12 +110,12 @@ def test_deleted_pod_gets_no_requests_once_its_endpoint_is_gone(runtime: str) ->
         t = threading.Thread(target=stream, daemon=True)
         t.start()
         try:
-            _eventually(lambda: len(results) >= 20)
+            eventually(lambda: len(results) >= 20)
             victim = sorted(p["metadata"]["name"] for p in c.get("pods", selector="app=web"))[0]
             c.delete(f"pod/{victim}")
-            _eventually(lambda: all(e.pod_name != victim for e in c.proxy.endpoints_for("default", "web")))
+            eventually(lambda: all(e.pod_name != victim for e in c.proxy.endpoints_for("default", "web")))
             gone = time.monotonic()
-            _eventually(lambda: len([r for r in results if r[0] > gone]) >= 60)
+            eventually(lambda: len([r for r in results if r[0] > gone]) >= 60)
         finally:
             stop.set()
             t.join(timeout=10)
@@ -150,12 +140,12 @@ def test_service_selecting_nothing_refuses_connections() -> None:
         with pytest.raises(urllib.error.URLError) as err:
             urllib.request.urlopen(url, timeout=5).read()
         assert isinstance(err.value.reason, ConnectionRefusedError)
-        _eventually(lambda: any(e.action == "reject" and e.detail.get("service") == "default/nobody"
-                                for e in c.flow.events() if e.src == "kube-proxy"))
+        eventually(lambda: any(e.action == "reject" and e.detail.get("service") == "default/nobody"
+                               for e in c.flow.events() if e.src == "kube-proxy"))
         # a Pod appears: the same port listens again and serves
         c.apply(_web(1)[0] | {"metadata": {"name": "somebody"}})
         c.kubectl(["patch", "service", "nobody", "-p", '{"spec": {"selector": {"app": "web"}}}'])
-        _eventually(lambda: len(c.proxy.endpoints_for("default", "nobody")) == 1)
+        eventually(lambda: len(c.proxy.endpoints_for("default", "nobody")) == 1)
         assert c.url("service/nobody") == url
         assert _hostname(url).startswith("somebody-")
 
@@ -164,7 +154,7 @@ def test_node_port_listens_on_localhost() -> None:
     with _cluster("sim", "ipvs") as c:
         _ready_web(c, 1, type="NodePort")
         node_port = c.get("service/web")["spec"]["ports"][0]["nodePort"]
-        _eventually(lambda: c.proxy.node_ports().get(("default", "web", 80)) == node_port)
+        eventually(lambda: c.proxy.node_ports().get(("default", "web", 80)) == node_port)
         pod = c.get("pods", selector="app=web")[0]["metadata"]["name"]
         assert _hostname(f"http://127.0.0.1:{node_port}") == pod
         assert "NodePort" in c.kubectl("get svc web")

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 
@@ -29,16 +28,6 @@ WEB: list[dict[str, Any]] = [
 ]
 
 
-def _eventually(fn: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout}s")
-
-
 def _hostname(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as resp:
         first = resp.read().decode().split()[0]
@@ -53,12 +42,12 @@ def test_unready_pod_gets_no_traffic_until_ready_again(runtime: str) -> None:
         c.wait("deployment/web", "Available", timeout=90)
         url = c.url("service/web")
         pods = sorted(p["metadata"]["name"] for p in c.get("pods", selector="app=web"))
-        _eventually(lambda: len(c.proxy.endpoints_for("default", "web")) == 3)
+        eventually(lambda: len(c.proxy.endpoints_for("default", "web")) == 3)
         victim = pods[0]
 
         c.kubectl(f"exec {victim} -- touch /tmp/down")
         c.wait(f"pod/{victim}", "Ready=False", timeout=30)
-        _eventually(lambda: all(e.pod_name != victim for e in c.proxy.endpoints_for("default", "web")))
+        eventually(lambda: all(e.pod_name != victim for e in c.proxy.endpoints_for("default", "web")))
         es = c.get("endpointslices", selector="kubernetes.io/service-name=web")[0]
         conds = {e["targetRef"]["name"]: e["conditions"] for e in es["endpoints"]}
         assert conds[victim] == {"ready": False, "serving": False, "terminating": False}
@@ -69,7 +58,7 @@ def test_unready_pod_gets_no_traffic_until_ready_again(runtime: str) -> None:
 
         c.kubectl(f"exec {victim} -- rm /tmp/down")
         c.wait(f"pod/{victim}", "Ready", timeout=30)
-        _eventually(lambda: any(e.pod_name == victim for e in c.proxy.endpoints_for("default", "web")))
+        eventually(lambda: any(e.pod_name == victim for e in c.proxy.endpoints_for("default", "web")))
         # back in rotation: with 3 endpoints, 60 requests all missing it has chance (2/3)^60 ≈ 3e-11
         seen = Counter(_hostname(url) for _ in range(60))
         assert victim in seen, seen

@@ -10,28 +10,14 @@ from __future__ import annotations
 import http.client
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 
 RUNTIMES = [pytest.param("sim", id="sim"), pytest.param("docker", id="docker", marks=pytest.mark.docker)]
-
-
-def _eventually(fn: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            value = fn()
-        except OSError as e:  # not served yet
-            last, value = e, None
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout}s (last error: {last!r})")
 
 
 def _page(url: str) -> str:
@@ -74,7 +60,7 @@ def test_pods_declare_no_port_and_publish_none(shop: Cluster) -> None:
 
 
 def test_service_reaches_undeclared_port(shop: Cluster) -> None:
-    _eventually(lambda: len(shop.proxy.endpoints_for("default", "shop")) == 2)
+    eventually(lambda: len(shop.proxy.endpoints_for("default", "shop")) == 2, ignore=OSError)
     url = shop.url("service/shop")
     pods = {p["metadata"]["name"] for p in shop.get("pods", selector="app=shop")}
     seen: set[str] = set()
@@ -97,7 +83,7 @@ def test_ingress_to_service_without_declared_port(shop: Cluster) -> None:
                 "spec": {"rules": [{"host": "shop.k8sedu.test", "http": {"paths": [
                     {"path": "/", "pathType": "Prefix",
                      "backend": {"service": {"name": "shop", "port": {"number": 80}}}}]}}]}})
-    status, body = _eventually(lambda: (r := _via_ingress(shop, "shop.k8sedu.test"))[0] == 200 and r)
+    status, body = eventually(lambda: (r := _via_ingress(shop, "shop.k8sedu.test"))[0] == 200 and r, ignore=OSError)
     assert body.startswith("hostname=shop-"), body
     for _ in range(5):
         status, body = _via_ingress(shop, "shop.k8sedu.test")

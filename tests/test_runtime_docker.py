@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
+import _waits
 import pytest
 
 from k8sedu.runtime import (
@@ -42,14 +43,7 @@ from k8sedu.runtime.docker import connect
 NS = "default"
 
 
-def wait_until(cond: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what} not met within {timeout}s"
-        time.sleep(0.05)
+eventually = partial(_waits.eventually, timeout=20.0)
 
 
 def http_get(url: str) -> tuple[int, str] | None:
@@ -134,7 +128,7 @@ def test_images_build_from_nothing_offline(client: Any) -> None:
         try:
             c.reload()
             port = c.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]
-            status, page = wait_until(lambda: http_get(f"http://127.0.0.1:{port}/"), what="web answers")
+            status, page = eventually(lambda: http_get(f"http://127.0.0.1:{port}/"), what="web answers")
             assert status == 200 and page.startswith("hostname=fresh version=v2")
         finally:
             c.remove(force=True)
@@ -187,7 +181,7 @@ def test_pod_lifecycle_names_labels_and_http(rt: DockerRuntime, client: Any) -> 
     assert web.labels["k8sedu.owner-pid"] == str(os.getpid())
     assert all(s.node_name == "node-1" for s in rt.list_containers("node-1"))
 
-    status, page = wait_until(lambda: http_get(pod.url("/")), what="the web page")
+    status, page = eventually(lambda: http_get(pod.url("/")), what="the web page")
     assert status == 200 and page.startswith("hostname=web-7d4b9-x2k8p version=v1")
     assert http_get(pod.url("/healthz")) == (200, "ok\n")
 
@@ -210,7 +204,7 @@ def test_containers_of_a_pod_share_its_network_and_hostname(rt: DockerRuntime) -
     pod = Pod(rt, "shared", ports=[PortMapping(80)])
     pod.run("web", "k8sedu/web:v2")
     side = pod.run("side", command=["sleep", "3600"])
-    out = wait_until(lambda: rt.exec(side, ["wget", "-qO-", "http://localhost/"]).stdout, what="localhost")
+    out = eventually(lambda: rt.exec(side, ["wget", "-qO-", "http://localhost/"]).stdout, what="localhost")
     assert out.startswith("hostname=shared version=v2")
     assert rt.exec(side, ["hostname"]).stdout == "shared\n"
     assert pod.sb.ip in rt.exec(side, ["cat", "/etc/hosts"]).stdout
@@ -223,7 +217,7 @@ def test_command_and_args_follow_kubernetes(rt: DockerRuntime) -> None:
     b = pod.run("b", "k8sedu/web:v1", command=["echo"], args=["x", "y"])  # replaces /web.sh
     c = pod.run("c", args=["echo", "from-args"])  # busybox: replaces CMD ["sh"]
     for cid, line in ((a, "from-command"), (b, "x y"), (c, "from-args")):
-        wait_until(lambda cid=cid: exited(rt, cid), what="exit")
+        eventually(lambda cid=cid: exited(rt, cid), what="exit")
         assert rt.logs(cid) == line + "\n"
 
 
@@ -231,11 +225,11 @@ def test_command_and_args_follow_kubernetes(rt: DockerRuntime) -> None:
 def test_exit_codes_kill_and_start_errors(rt: DockerRuntime) -> None:
     pod = Pod(rt, "codes")
     three = pod.run("three", command=["sh", "-c", "exit 3"])
-    st = wait_until(lambda: exited(rt, three), what="exit 3")
+    st = eventually(lambda: exited(rt, three), what="exit 3")
     assert (st.exit_code, st.reason, st.oom_killed) == (3, "Error", False)
     sleeper = pod.run("sleeper", command=["sleep", "3600"])
     rt.kill_container(sleeper)
-    st = wait_until(lambda: exited(rt, sleeper), what="killed")
+    st = eventually(lambda: exited(rt, sleeper), what="killed")
     assert (st.exit_code, st.reason) == (137, "Error")
     rt.kill_container(sleeper)  # killing an exited container is harmless
     bad = rt.create_container(pod.sb.id, ContainerConfig("bad", "k8sedu/busybox", pod.name, NS, pod.uid,
@@ -251,7 +245,7 @@ def test_stop_sends_sigterm_then_sigkill_after_the_grace_period(rt: DockerRuntim
     pod = Pod(rt, "grace")
     ignores = pod.run("ignores", command=["sleep", "3600"])  # PID 1 without a handler ignores SIGTERM
     traps = pod.run("traps", command=["sh", "-c", "trap 'echo bye; exit 0' TERM; sleep 3600 & wait"])
-    wait_until(lambda: rt.exec(traps, ["true"]).exit_code == 0, what="started")
+    eventually(lambda: rt.exec(traps, ["true"]).exit_code == 0, what="started")
     rt.stop_container(ignores, 1)
     rt.stop_container(traps, 30)
     assert rt.container_status(ignores).exit_code == 137
@@ -263,7 +257,7 @@ def test_stop_sends_sigterm_then_sigkill_after_the_grace_period(rt: DockerRuntim
 def test_memory_limit_oom_kills(rt: DockerRuntime) -> None:
     pod = Pod(rt, "oom")
     hog = pod.run("hog", command=["sh", "-c", "x=a; while :; do x=$x$x; done"], memory_bytes_limit=8 * 1024 * 1024)
-    st = wait_until(lambda: exited(rt, hog), what="OOM kill")
+    st = eventually(lambda: exited(rt, hog), what="OOM kill")
     assert (st.exit_code, st.oom_killed, st.reason) == (137, True, "OOMKilled")
 
 
@@ -350,19 +344,24 @@ def test_cleanup_leaves_nothing_labelled(client: Any) -> None:
 
 @pytest.mark.docker
 def test_cleanup_all_removes_what_a_dead_process_left(client: Any, rt: DockerRuntime) -> None:
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_pid = int(proc.stdout)  # that process has exited: its clusters are dead
-    dead = DockerRuntime("dead-" + uuid.uuid4().hex[:8], owner_pid=dead_pid)
+    # The owner lives until the leftovers have been counted: every cluster start (on any pytest
+    # worker) sweeps dead owners' resources, so an owner dead from the start could lose them early.
+    owner = subprocess.Popen(["sleep", "3600"])
+    dead = DockerRuntime("dead-" + uuid.uuid4().hex[:8], owner_pid=owner.pid)
     Pod(dead, "orphan").run("c", command=["sleep", "3600"])
     alive = Pod(rt, "keeper").run("c", command=["sleep", "3600"])
     try:
         assert _leftovers(client, dead.cluster_id)[:2] == (2, 1)
+        owner.kill()
+        owner.wait()  # now its clusters are dead
         report = cleanup_all(only_dead=True)
         assert dead.cluster_id in report.clusters and rt.cluster_id not in report.clusters
         assert report.containers >= 2 and report.networks >= 1
         assert _leftovers(client, dead.cluster_id) == (0, 0, 0)
         assert rt.container_status(alive).state == "running"  # a live cluster is never touched
     finally:
+        owner.kill()
+        owner.wait()
         dead.cleanup()
         dead.close()
 

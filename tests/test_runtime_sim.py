@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
+from _waits import eventually
 
 from k8sedu.clock import FakeClock
 from k8sedu.runtime import (
@@ -68,13 +69,6 @@ def in_thread(fn: Callable[[], object]) -> threading.Thread:
     t = threading.Thread(target=fn, daemon=True)
     t.start()
     return t
-
-
-def wait_until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 # -- the protocol and images ---------------------------------------------------------------------
@@ -340,9 +334,9 @@ def test_follow_logs_yields_new_lines_and_ends_when_the_container_exits(rt: SimR
     cid = run(rt, sandbox(rt).id, command=["sh", "-c", "echo one; sleep 1; echo two; sleep 1; exit 0"])
     seen: list[str] = []
     reader = in_thread(lambda: seen.extend(rt.follow_logs(cid)))
-    wait_until(lambda: seen == ["one"])
+    eventually(lambda: seen == ["one"], timeout=5.0, interval=0.01)
     clock.advance(1)
-    wait_until(lambda: seen == ["one", "two"])
+    eventually(lambda: seen == ["one", "two"], timeout=5.0, interval=0.01)
     clock.advance(1)
     reader.join(5)
     assert not reader.is_alive() and seen == ["one", "two"]

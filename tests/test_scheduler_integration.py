@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
+import _waits
 import pytest
 
 from k8sedu.apiserver import ADMIN, SCHEDULER, APIServer
@@ -14,22 +14,11 @@ from k8sedu.client import Client
 from k8sedu.scheduler import Scheduler, Trace
 from k8sedu.store import MemoryStore
 
-T = TypeVar("T")
-
 INSUFFICIENT_CPU = ("0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
                     "3 No preemption victims found for incoming pod.")
 
 
-def wait_for(fn: Callable[[], T | None], what: str, timeout: float = 15.0) -> T:
-    """Poll *fn* until it returns something truthy; fail after *timeout* seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
+eventually = partial(_waits.eventually, timeout=15.0, interval=0.02)
 
 
 def node(name: str, cpu: str = "2", labels: dict[str, str] | None = None, unschedulable: bool = False) -> dict[str, Any]:
@@ -59,7 +48,7 @@ class Env:
         return self.admin.get("pods", name, "default")["spec"].get("nodeName")
 
     def wait_bound(self, name: str) -> str:
-        return wait_for(lambda: self.node_of(name), f"pod {name} to be bound")
+        return eventually(lambda: self.node_of(name), what=f"pod {name} to be bound")
 
     def events(self, name: str, reason: str) -> list[dict[str, Any]]:
         items: Any = self.admin.items("events", "default")
@@ -87,7 +76,7 @@ def test_three_equal_pods_spread_over_three_nodes(env: Env) -> None:
     for i in range(3):
         name = f"web-{i}"
         where = env.node_of(name)
-        [event] = wait_for(partial(env.events, name, "Scheduled"), "the Scheduled event")
+        [event] = eventually(partial(env.events, name, "Scheduled"), what="the Scheduled event")
         assert event["type"] == "Normal"
         assert event["message"] == f"Successfully assigned default/{name} to {where}"
         assert event["source"]["component"] == "default-scheduler"
@@ -98,7 +87,7 @@ def test_three_equal_pods_spread_over_three_nodes(env: Env) -> None:
 def test_trace_of_a_scheduled_pod(env: Env) -> None:
     env.admin.create("pods", pod("web-x"))
     where = env.wait_bound("web-x")
-    trace: Trace = wait_for(lambda: env.scheduler.trace("default", "web-x"), "the trace")
+    trace: Trace = eventually(lambda: env.scheduler.trace("default", "web-x"), what="the trace")
     assert trace.pod == "default/web-x" and trace.result == "Scheduled" and trace.chosen == where
     assert sorted(trace.feasible) == ["node-1", "node-2", "node-3"] and trace.scored
     assert trace.totals[where] == max(trace.totals.values())
@@ -130,20 +119,20 @@ def test_flow_events_of_a_cycle(env: Env) -> None:
 
 def test_too_big_pod_stays_pending_then_fits_on_a_new_node(env: Env) -> None:
     env.admin.create("pods", pod("big", cpu="100"))
-    [event] = wait_for(lambda: env.events("big", "FailedScheduling"), "the FailedScheduling event")
+    [event] = eventually(lambda: env.events("big", "FailedScheduling"), what="the FailedScheduling event")
     assert event["type"] == "Warning" and event["message"] == INSUFFICIENT_CPU
 
     def condition() -> dict[str, Any] | None:
         conds = env.admin.get("pods", "big", "default")["status"].get("conditions") or []
         return next((c for c in conds if c["type"] == "PodScheduled" and c.get("reason") == "Unschedulable"), None)
 
-    cond: dict[str, Any] = wait_for(condition, "PodScheduled=False")
+    cond: dict[str, Any] = eventually(condition, what="PodScheduled=False")
     assert cond["status"] == "False" and cond["message"] == INSUFFICIENT_CPU
     assert env.node_of("big") is None
     trace = env.scheduler.trace("default", "big")
     assert trace is not None and trace.result == "Unschedulable" and trace.message == INSUFFICIENT_CPU
     assert all(n.reasons == ["Insufficient cpu"] for n in trace.nodes)
-    assert wait_for(lambda: "default/big" in env.scheduler.pending()["unschedulable"], "big to wait for an event")
+    assert eventually(lambda: "default/big" in env.scheduler.pending()["unschedulable"], what="big to wait for an event")
 
     env.admin.create("nodes", node("big-node", cpu="128"))  # a cluster event: the Pod is tried again
     assert env.wait_bound("big") == "big-node"
@@ -162,8 +151,8 @@ def test_node_selector_is_honoured(env: Env) -> None:
 
 def test_cordoned_node_is_skipped(env: Env) -> None:
     env.admin.patch("nodes", "node-1", {"spec": {"unschedulable": True}})
-    wait_for(lambda: any(n["metadata"]["name"] == "node-1" and n.get("spec", {}).get("unschedulable")
-                         for n in env.scheduler.cache.nodes()), "the scheduler to see the cordon")
+    eventually(lambda: any(n["metadata"]["name"] == "node-1" and n.get("spec", {}).get("unschedulable")
+                           for n in env.scheduler.cache.nodes()), what="the scheduler to see the cordon")
     for i in range(4):
         env.admin.create("pods", pod(f"c-{i}"))
     assert "node-1" not in {env.wait_bound(f"c-{i}") for i in range(4)}
@@ -189,7 +178,7 @@ def test_freed_resources_let_a_pending_pod_in(env: Env) -> None:
     for i in range(3):
         env.wait_bound(f"fat-{i}")
     env.admin.create("pods", pod("late", cpu="1"))
-    wait_for(lambda: env.events("late", "FailedScheduling"), "late to fail first")
+    eventually(lambda: env.events("late", "FailedScheduling"), what="late to fail first")
     freed = env.node_of("fat-0")
     env.admin.delete("pods", "fat-0", "default", grace_period_seconds=0)
     assert env.wait_bound("late") == freed
@@ -200,14 +189,14 @@ def test_no_nodes_is_a_scheduler_error_retried_after_back_off() -> None:
     e.scheduler.start()
     try:
         e.admin.create("pods", pod("early"))
-        [event] = wait_for(lambda: e.events("early", "FailedScheduling"), "the FailedScheduling event")
+        [event] = eventually(lambda: e.events("early", "FailedScheduling"), what="the FailedScheduling event")
         assert event["message"] == "no nodes available to schedule pods"
 
         def condition() -> dict[str, Any] | None:
             conds = e.admin.get("pods", "early", "default")["status"].get("conditions") or []
             return next((c for c in conds if c["type"] == "PodScheduled" and c["status"] == "False"), None)
 
-        assert wait_for(condition, "PodScheduled=False")["reason"] == "SchedulerError"
+        assert eventually(condition, what="PodScheduled=False")["reason"] == "SchedulerError"
         e.admin.create("nodes", node("node-1"))
         assert e.wait_bound("early") == "node-1"
     finally:

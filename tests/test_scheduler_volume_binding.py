@@ -7,9 +7,9 @@ claim binds, and a WaitForFirstConsumer class provisions only once a Pod is sche
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
+
+from _waits import eventually
 
 from k8sedu import Cluster
 from k8sedu.scheduler import simulate
@@ -23,17 +23,6 @@ from k8sedu.scheduler.plugins.volume_binding import (
 )
 
 PREEMPTION_3 = "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
 def node(name: str, **labels: str) -> dict[str, Any]:

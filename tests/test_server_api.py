@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import ssl
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from _waits import eventually
 
 from k8sedu import Cluster
 from k8sedu.server import protobuf
@@ -60,14 +60,6 @@ def raw(cluster: Cluster, method: str, path: str, body: Any = None, content_type
             return err.code, dict(err.headers), err.read()
 
 
-def wait_until(check: Any, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {check}"
-        time.sleep(0.1)
-    return value
-
-
 def _pod(name: str, **labels: str) -> Any:
     return client.V1Pod(metadata=client.V1ObjectMeta(name=name, labels=labels or {"app": name}),
                         spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="k8sedu/web:v1")]))
@@ -106,15 +98,16 @@ def test_python_client_deployments(api_client: Any, cluster: Cluster) -> None:
     scale = apps.patch_namespaced_deployment_scale("pyd", "default", {"spec": {"replicas": 2}})
     assert scale.spec.replicas == 2
     assert apps.read_namespaced_deployment_scale("pyd", "default").spec.replicas == 2
-    wait_until(lambda: apps.read_namespaced_deployment_status("pyd", "default").status.ready_replicas == 2)
+    eventually(lambda: apps.read_namespaced_deployment_status("pyd", "default").status.ready_replicas == 2,
+               interval=0.1)
     apps.patch_namespaced_deployment("pyd", "default", [{"op": "replace", "path": "/spec/replicas", "value": 1}])
     assert apps.read_namespaced_deployment("pyd", "default").spec.replicas == 1
     with pytest.raises(client.ApiException) as err:
         apps.create_namespaced_deployment("default", dep)
     assert err.value.status == 409
     apps.delete_namespaced_deployment("pyd", "default", propagation_policy="Foreground")
-    wait_until(lambda: not cluster.get("deployments", selector=None) or
-               all(d["metadata"]["name"] != "pyd" for d in cluster.get("deployments")))
+    eventually(lambda: not cluster.get("deployments", selector=None) or
+               all(d["metadata"]["name"] != "pyd" for d in cluster.get("deployments")), interval=0.1)
 
 
 def test_list_paging_and_table(cluster: Cluster) -> None:

@@ -10,11 +10,12 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 
@@ -89,13 +90,6 @@ def _ready(kc: Path, pod: str) -> None:
     _run(kc, "wait", "--for=condition=Ready", f"pod/{pod}", "--timeout=90s")
 
 
-def _wait(check: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {check}"
-        time.sleep(0.2)
-
-
 def _restarts(c: Cluster, pod: str) -> int:
     return int(c.get(f"pod/{pod}")["status"]["containerStatuses"][0]["restartCount"])
 
@@ -148,7 +142,7 @@ def test_attach_on_docker_with_stdin(tmp_path: Path) -> None:
         kc = c.serve(kubeconfig=tmp_path / "config")
         _run(kc, "run", "ticker", "--image=k8sedu/busybox", "--", *TICKER)
         _ready(kc, "ticker")
-        _wait(lambda: "tick 3" in c.kubectl("logs ticker"))
+        eventually(lambda: "tick 3" in c.kubectl("logs ticker"), timeout=60, interval=0.2)
         a = Attached(kc, "ticker")
         line = next(ln for ln in a.until("tick ").splitlines() if ln.startswith("tick "))
         assert int(line.split()[1]) >= 3  # from now on, not the log from the start

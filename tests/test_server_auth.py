@@ -12,7 +12,6 @@ import re
 import shutil
 import ssl
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from _waits import eventually
 
 from k8sedu import Cluster
 from k8sedu.server import protobuf
@@ -61,17 +61,6 @@ def kubectl(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Run:
         return result
 
     return run
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        time.sleep(0.1)
 
 
 def claims_of(token: str) -> dict[str, Any]:
@@ -267,7 +256,8 @@ def test_pod_token_and_ca_authenticate(kubectl: Run, cluster: Cluster) -> None:
     assert claims["exp"] - claims["iat"] == 365 * 24 * 3600
     assert "system:serviceaccount:default:default" in kubectl("auth", "whoami", token=token).stdout
     kubectl("delete", "pod", "reader", "--grace-period=0", "--force")
-    wait_until(lambda: not kubectl("get", "pod", "reader", "--ignore-not-found").stdout, what="the Pod gone")
+    eventually(lambda: not kubectl("get", "pod", "reader", "--ignore-not-found").stdout, what="the Pod gone",
+               interval=0.1)
     gone = kubectl("get", "pods", token=token, ok=False)
     assert "error: You must be logged in to the server (Unauthorized)" in gone.stderr
 

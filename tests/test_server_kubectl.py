@@ -8,11 +8,11 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import Any
 
+import _waits
 import pytest
 
 from k8sedu import Cluster
@@ -56,15 +56,7 @@ def kubectl(cluster: Cluster, cache_dir: Path) -> Run:
     return run
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        time.sleep(0.1)
+eventually = partial(_waits.eventually, interval=0.1)
 
 
 def test_version_and_api_resources(kubectl: Run) -> None:
@@ -101,7 +93,7 @@ def test_deployment_walk(kubectl: Run, cluster: Cluster) -> None:
     assert "Replicas:               2 desired" in kubectl("describe", "deployment", "web").stdout
 
     assert kubectl("scale", "deploy/web", "--replicas=3").stdout == "deployment.apps/web scaled\n"
-    wait_until(lambda: len(cluster.get("pods", selector="app=web")) == 3, what="3 pods")
+    eventually(lambda: len(cluster.get("pods", selector="app=web")) == 3, what="3 pods")
     assert kubectl("set", "image", "deployment/web", "web=k8sedu/web:v2").stdout == \
         "deployment.apps/web image updated\n"
     assert "successfully rolled out" in kubectl("rollout", "status", "deployment/web", "--timeout=60s").stdout
@@ -175,7 +167,7 @@ def test_get_watch_streams_changes(kubectl: Run, cluster: Cluster, cache_dir: Pa
     reader.start()
     try:
         kubectl("run", "watched", "--image=k8sedu/web:v1")
-        wait_until(lambda: any(line.startswith("watched ") and "Running" in line for line in lines),
+        eventually(lambda: any(line.startswith("watched ") and "Running" in line for line in lines),
                    what="kubectl get -w to print the Running pod")
         assert proc.poll() is None  # still streaming, until interrupted
     finally:
@@ -203,7 +195,7 @@ def test_logs_follow_streams_until_interrupted(kubectl: Run, cluster: Cluster, c
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        wait_until(lambda: "second\n" in lines, what="kubectl logs -f to print the second line")
+        eventually(lambda: "second\n" in lines, what="kubectl logs -f to print the second line")
         assert lines[:2] == ["first\n", "second\n"]
         assert proc.poll() is None  # still following
     finally:
@@ -220,7 +212,7 @@ def test_cordon_drain_uncordon(kubectl: Run, cluster: Cluster) -> None:
     assert "SchedulingDisabled" in kubectl("get", "node", "node-1").stdout
     out = kubectl("drain", "node-1", "--ignore-daemonsets", "--timeout=60s").stdout
     assert "node/node-1 drained" in out
-    wait_until(lambda: all(p["spec"].get("nodeName") != "node-1" or p["metadata"].get("deletionTimestamp")
+    eventually(lambda: all(p["spec"].get("nodeName") != "node-1" or p["metadata"].get("deletionTimestamp")
                            for p in cluster.get("pods", selector="app=drainme")), what="pods off node-1")
     assert kubectl("uncordon", "node-1").stdout == "node/node-1 uncordoned\n"
     kubectl("delete", "deployment", "drainme")
@@ -303,7 +295,7 @@ def test_kubectl_exec_and_logs_on_real_containers(tmp_path: Path) -> None:
         c.wait("pod/real", "Ready", timeout=60)
         assert run("exec", "real", "--", "hostname").strip() == "real"
         assert run("exec", "-i", "real", "--", "cat").strip() == ""
-        wait_until(lambda: run("logs", "real"), what="the web server's first log line")
+        eventually(lambda: run("logs", "real"), what="the web server's first log line")
 
 
 def test_explain_reads_our_openapi(kubectl: Run) -> None:

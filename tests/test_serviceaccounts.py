@@ -6,11 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 from k8sedu.apiserver import ADMIN, APIServer
@@ -18,19 +17,6 @@ from k8sedu.apiserver.serviceaccount import MOUNT_PATH, token_volume_source
 from k8sedu.errors import Forbidden
 
 RUNTIMES = [pytest.param("sim", id="sim"), pytest.param("docker", id="docker", marks=pytest.mark.docker)]
-
-
-def wait_for(cond: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = cond()
-        except Exception:
-            value = None
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def pod(name: str, **spec: Any) -> dict[str, Any]:
@@ -78,9 +64,11 @@ def test_automount_opt_out_and_missing_account() -> None:
 def test_default_account_per_namespace_and_token_files(runtime: str) -> None:
     with Cluster(nodes=1, runtime=runtime) as c:
         c.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
-        wait_for(lambda: c.get("serviceaccount/default", namespace="shop"), what="default ServiceAccount in shop")
+        eventually(lambda: c.get("serviceaccount/default", namespace="shop"), what="default ServiceAccount in shop",
+                   ignore=Exception)
         c.delete("serviceaccount/default", namespace="shop")
-        wait_for(lambda: c.get("serviceaccount/default", namespace="shop"), what="default recreated")
+        eventually(lambda: c.get("serviceaccount/default", namespace="shop"), what="default recreated",
+                   ignore=Exception)
         assert "default" in c.kubectl("get sa -n shop")
         c.apply(pod("app"), namespace="shop")
         c.wait("pod/app", "Ready", timeout=60, namespace="shop")

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
+import _waits
 import pytest
 
 from k8sedu import Cluster
 
-
-def _eventually(fn: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout}s; last value {last!r}")
+eventually = partial(_waits.eventually, timeout=60.0)
 
 
 def _pod(name: str, labels: dict[str, str], ready_path: str = "/healthz") -> dict[str, Any]:
@@ -58,7 +51,7 @@ def test_ready_and_not_ready_addresses(cluster: Cluster) -> None:
             return ep
         return None
 
-    ep = _eventually(both_seen)
+    ep = eventually(both_seen)
     subset = ep["subsets"][0]
     good, bad = c.get("pod/ep-good"), c.get("pod/ep-bad")
     assert subset["ports"] == [{"name": "web", "port": 80, "protocol": "TCP"}]  # targetPort "http" resolved
@@ -86,11 +79,11 @@ def test_ready_and_not_ready_addresses(cluster: Cluster) -> None:
 def test_selecting_nothing_gives_no_subsets(cluster: Cluster) -> None:
     c = cluster
     c.apply(_service("nobody", {"app": "nobody"}))
-    ep = _eventually(lambda: c.get("endpoints", selector=None) and
-                     next((e for e in c.get("endpoints") if e["metadata"]["name"] == "nobody"), None))
+    ep = eventually(lambda: c.get("endpoints", selector=None) and
+                    next((e for e in c.get("endpoints") if e["metadata"]["name"] == "nobody"), None))
     assert "subsets" not in ep
     assert "<none>" in c.kubectl("get endpoints nobody")
-    es = _eventually(lambda: c.get("endpointslices", selector="kubernetes.io/service-name=nobody"))
+    es = eventually(lambda: c.get("endpointslices", selector="kubernetes.io/service-name=nobody"))
     assert es[0].get("endpoints") == []
 
 
@@ -98,12 +91,12 @@ def test_endpoints_follow_labels_and_deletion(cluster: Cluster) -> None:
     c = cluster
     c.apply([_pod("mv-1", {"app": "mv"}), _service("mv", {"app": "mv"})])
     c.wait("pod/mv-1", "Ready", timeout=20)
-    _eventually(lambda: (c.get("endpoints/mv").get("subsets") or [{}])[0].get("addresses"))
+    eventually(lambda: (c.get("endpoints/mv").get("subsets") or [{}])[0].get("addresses"))
     # the Pod stops matching: it leaves the Endpoints
     c.kubectl("label pod mv-1 app=other --overwrite")
-    _eventually(lambda: not c.get("endpoints/mv").get("subsets"))
+    eventually(lambda: not c.get("endpoints/mv").get("subsets"))
     c.kubectl("label pod mv-1 app=mv --overwrite")
-    _eventually(lambda: (c.get("endpoints/mv").get("subsets") or [{}])[0].get("addresses"))
+    eventually(lambda: (c.get("endpoints/mv").get("subsets") or [{}])[0].get("addresses"))
     # deleting: terminating Pods leave Endpoints at once; the slice marks them terminating
     # (watched, because the simulated container stops at once and the Pod is soon gone)
     api = c._api()
@@ -125,11 +118,11 @@ def test_endpoints_follow_labels_and_deletion(cluster: Cluster) -> None:
         assert any(cond["terminating"] and not cond["ready"] for cond in seen), seen
     finally:
         watch.stop()
-    _eventually(lambda: not c.get("endpoints/mv").get("subsets"))
+    eventually(lambda: not c.get("endpoints/mv").get("subsets"))
     # deleting the Service deletes its Endpoints (controller) and slices (garbage collector)
     c.delete("service/mv")
-    _eventually(lambda: all(e["metadata"]["name"] != "mv" for e in c.get("endpoints")))
-    _eventually(lambda: not c.get("endpointslices", selector="kubernetes.io/service-name=mv"))
+    eventually(lambda: all(e["metadata"]["name"] != "mv" for e in c.get("endpoints")))
+    eventually(lambda: not c.get("endpointslices", selector="kubernetes.io/service-name=mv"))
 
 
 def test_kubectl_expose_gets_a_cluster_ip(cluster: Cluster) -> None:
@@ -172,11 +165,11 @@ def test_endpointslice_columns_as_kubectl_1_32(cluster: Cluster) -> None:
         cells = lines[1].split() if len(lines) > 1 else []
         return cells if want in " ".join(cells) else None
 
-    cells = _eventually(lambda: row("many", "+ 2 more..."))
+    cells = eventually(lambda: row("many", "+ 2 more..."))
     ips = sorted((p["status"]["podIP"] for p in c.get("pods", selector="app=many")),
                  key=lambda ip: tuple(int(x) for x in ip.split(".")))
     assert cells[1:3] == ["IPv4", "80"]
     assert cells[3] == ",".join(ips[:3])  # the first three, in the slice's order, then the rest counted
     assert cells[4:7] == ["+", "2", "more..."]
-    cells = _eventually(lambda: row("few", "<unset>"))
+    cells = eventually(lambda: row("few", "<unset>"))
     assert cells[1:4] == ["IPv4", "<unset>", "<unset>"]  # the placeholder slice of a Service selecting nothing

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 
@@ -36,17 +34,6 @@ spec:
 """
 
 
-def eventually(check: Any, timeout: float = 90.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
-
-
 def _running(c: Cluster, name: str) -> dict | None:
     pods = [p for p in c.get("pods", selector="app=web") if p["metadata"]["name"] == name]
     if pods and pods[0]["status"].get("phase") == "Running" and not pods[0]["metadata"].get("deletionTimestamp"):
@@ -63,7 +50,7 @@ def test_a_file_in_web_1s_volume_survives_web_1s_replacement(runtime: str, reque
     try:
         c.apply(STATEFULSET)
         for i in range(3):
-            eventually(lambda i=i: _running(c, f"web-{i}"), what=f"web-{i} Running")
+            eventually(lambda i=i: _running(c, f"web-{i}"), what=f"web-{i} Running", timeout=90.0)
         claims = c.get("pvc")
         assert sorted(p["metadata"]["name"] for p in claims) == ["www-web-0", "www-web-1", "www-web-2"]
         assert {p["status"]["phase"] for p in claims} == {"Bound"}
@@ -74,7 +61,7 @@ def test_a_file_in_web_1s_volume_survives_web_1s_replacement(runtime: str, reque
         assert c.kubectl("exec web-0 -- ls /data").strip() == ""  # each Pod has its own volume
         c.kubectl("delete pod web-1")
         new = eventually(lambda: (p := _running(c, "web-1")) and p["metadata"]["uid"] != old["metadata"]["uid"]
-                         and p, what="a new web-1 Running")
+                         and p, what="a new web-1 Running", timeout=90.0)
         assert new["metadata"]["uid"] != old["metadata"]["uid"]
         assert c.kubectl("exec web-1 -- cat /data/f").strip() == "hello"
         table = c.kubectl("get pvc")

@@ -4,25 +4,14 @@ deleted under it (finalizers kubernetes.io/pvc-protection and kubernetes.io/pv-p
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 from k8sedu.controllers.pvcprotection import PVC_PROTECTION_FINALIZER, pod_uses_claim
 from k8sedu.controllers.pvprotection import PV_PROTECTION_FINALIZER
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
 @pytest.fixture(scope="module")

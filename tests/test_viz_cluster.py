@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 from k8sedu.viz import ClusterSnapshot, ClusterView
@@ -28,16 +28,6 @@ def load_bench() -> ModuleType:
 
 
 bench = load_bench()
-
-
-def eventually(fn: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 def web(replicas: int = 3, image: str = "k8sedu/web:v1") -> list[dict[str, Any]]:

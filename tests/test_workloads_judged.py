@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
+import _waits
 import pytest
 
 from k8sedu import Cluster
@@ -29,15 +30,7 @@ RUNTIMES = [pytest.param("sim", id="sim"), pytest.param("docker", id="docker", m
 SPEED = 20
 
 
-def eventually(check: Callable[[], Any], timeout: float = 90.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+eventually = partial(_waits.eventually, timeout=90.0)
 
 
 @pytest.fixture(scope="module", params=RUNTIMES)
@@ -149,7 +142,7 @@ spec:
 
 def test_statefulset_starts_in_order_and_web_1s_file_survives_its_replacement(c: Cluster) -> None:
     c.apply(STATEFULSET)
-    eventually(lambda: c.get("statefulset/web")["status"].get("readyReplicas") == 3, 120, "3 ready")
+    eventually(lambda: c.get("statefulset/web")["status"].get("readyReplicas") == 3, timeout=120, what="3 ready")
     pods = {p["metadata"]["name"]: p for p in c.get("pods", selector="app=sts-web")}
     assert sorted(pods) == ["web-0", "web-1", "web-2"]
 
@@ -256,8 +249,8 @@ def test_failing_job_stops_at_backoff_limit_with_upstreams_condition(c: Cluster)
     assert job["status"]["failed"] == 3  # the first try and backoffLimit (2) retries
     pods = c.get("pods", selector="job-name=fails")
     assert len(pods) == 3 and {p["status"]["phase"] for p in pods} == {"Failed"}
-    assert eventually(lambda: any(e["reason"] == "BackoffLimitExceeded" for e in c.events()), 10,
-                      "the BackoffLimitExceeded event")
+    assert eventually(lambda: any(e["reason"] == "BackoffLimitExceeded" for e in c.events()), timeout=10,
+                      what="the BackoffLimitExceeded event")
     assert len(c.get("pods", selector="job-name=fails")) == 3
     c.kubectl("delete job fails")
 
@@ -288,7 +281,7 @@ def test_cronjob_every_minute_creates_jobs_on_schedule_and_keeps_its_history_lim
         seen.update(j["metadata"]["name"] for j in out)
         return out
 
-    eventually(lambda: jobs() and len(seen) >= 4, 120, "four Jobs of the CronJob")
+    eventually(lambda: jobs() and len(seen) >= 4, timeout=120, what="four Jobs of the CronJob")
     # on schedule: one Job per minute, named after its scheduled minute (upstream: Unix time / 60)
     minutes = sorted(int(name.rsplit("-", 1)[1]) for name in seen)
     assert minutes == list(range(minutes[0], minutes[0] + len(minutes)))
@@ -301,18 +294,18 @@ def test_cronjob_every_minute_creates_jobs_on_schedule_and_keeps_its_history_lim
         done = [j["metadata"]["name"] for j in jobs() if meta.get_condition(j.get("status") or {}, "Complete")]
         return done if len(done) == 2 else None
 
-    done = eventually(kept, 60, "two completed Jobs kept")
+    done = eventually(kept, timeout=60, what="two completed Jobs kept")
     assert len(seen) > len(done)
     assert all(len([j for j in jobs() if meta.get_condition(j.get("status") or {}, "Complete")]) <= 2
                for _ in range(20))
     deleted = eventually(lambda: [e["message"] for e in c.events() if e["reason"] == "SuccessfulDelete"
-                                  and e["involvedObject"].get("kind") == "CronJob"], 60,
-                         "the oldest finished Job deleted by the CronJob controller")
+                                  and e["involvedObject"].get("kind") == "CronJob"], timeout=60,
+                         what="the oldest finished Job deleted by the CronJob controller")
     assert deleted[0].startswith("Deleted job tick-")
     assert len([j for j in jobs() if meta.get_condition(j.get("status") or {}, "Complete")]) <= 2
     c.delete("cronjob/tick")
-    eventually(lambda: not [j for j in c.get("jobs") if j["metadata"]["name"].startswith("tick-")], 60,
-               "the CronJob's Jobs collected")
+    eventually(lambda: not [j for j in c.get("jobs") if j["metadata"]["name"].startswith("tick-")], timeout=60,
+               what="the CronJob's Jobs collected")
 
 
 # -- probes and memory limits ---------------------------------------------------------------------
@@ -364,11 +357,11 @@ def test_a_container_allocating_past_its_memory_limit_is_oom_killed(c: Cluster) 
         "command": ["sh", "-c", "x=a; while :; do x=$x$x; done"],
         "resources": {"limits": {"memory": "32Mi"}},
     }], restartPolicy="Never"))
-    status = eventually(lambda: "terminated" in (s := cstatus(c, "pod/hog")).get("state", {}) and s, 120,
-                        "the hog terminated")
+    status = eventually(lambda: "terminated" in (s := cstatus(c, "pod/hog")).get("state", {}) and s, timeout=120,
+                        what="the hog terminated")
     terminated = status["state"]["terminated"]
     assert terminated["reason"] == "OOMKilled" and terminated["exitCode"] == 137
-    eventually(lambda: c.get("pod/hog")["status"].get("phase") == "Failed", 30, "phase Failed")
+    eventually(lambda: c.get("pod/hog")["status"].get("phase") == "Failed", timeout=30, what="phase Failed")
     assert c.kubectl("get pod hog").splitlines()[1].split()[1:3] == ["0/1", "OOMKilled"]
     assert "      Reason:       OOMKilled\n      Exit Code:    137\n" in c.kubectl("describe pod hog")
     c.delete("pod/hog")
@@ -415,7 +408,7 @@ def test_quota_of_two_pods_refuses_the_third_with_upstreams_message(c: Cluster) 
     c.apply({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"},
              "spec": {"hard": {"pods": "2"}}}, namespace="quota-demo")
     eventually(lambda: (c.get("resourcequota/q", namespace="quota-demo").get("status") or {}).get("used"),
-               30, "the quota's usage")
+               timeout=30, what="the quota's usage")
     sleeper = [{"name": "c", "image": "k8sedu/busybox", "args": ["sleep", "3600"]}]
     c.apply([pod("a", sleeper), pod("b", sleeper)], namespace="quota-demo")
     with pytest.raises(KubectlError) as err:
@@ -445,12 +438,12 @@ def test_deleting_a_namespace_removes_everything_in_it_and_its_containers(c: Clu
     eventually(lambda: len(running(c, "", namespace=ns)) == 4, what="4 running Pods in the namespace")
     assert {ct.namespace for ct in c.containers()} >= {ns}
     c.kubectl(f"delete namespace {ns}")
-    eventually(lambda: gone(c, f"namespace/{ns}"), 120, "the namespace gone")
+    eventually(lambda: gone(c, f"namespace/{ns}"), timeout=120, what="the namespace gone")
     for kind in ("pods", "deployments", "replicasets", "services", "configmaps", "endpoints",
                  "serviceaccounts", "resourcequotas"):
         assert c.get(kind, namespace=ns) == [], kind
-    eventually(lambda: not [ct for ct in c.containers() if ct.namespace == ns], 60,
-               "no container of the namespace left")
+    eventually(lambda: not [ct for ct in c.containers() if ct.namespace == ns], timeout=60,
+               what="no container of the namespace left")
 
 
 # -- bad input ------------------------------------------------------------------------------------
@@ -485,7 +478,7 @@ spec:
   resources: {requests: {storage: 1Gi}}
 """) == "persistentvolumeclaim/fast-claim created\n"
     eventually(lambda: [e for e in c.events() if e["reason"] == "ProvisioningFailed"
-                        and e["involvedObject"].get("name") == "fast-claim"], 30, "ProvisioningFailed")
+                        and e["involvedObject"].get("name") == "fast-claim"], timeout=30, what="ProvisioningFailed")
     assert c.get("pvc/fast-claim")["status"]["phase"] == "Pending"
     described = c.kubectl("describe pvc fast-claim")
     assert 'Warning  ProvisioningFailed' in described
@@ -558,7 +551,7 @@ def test_failed_node_goes_not_ready_its_pods_run_elsewhere_and_no_pvc_data_is_lo
             return node if ready.get("status") != "True" and \
                 ("node.kubernetes.io/unreachable", "NoExecute") in taints else None
 
-        node = eventually(not_ready, 60, f"{victim} NotReady and tainted")
+        node = eventually(not_ready, timeout=60, what=f"{victim} NotReady and tainted")
         assert meta.get_condition(node["status"], "Ready")["reason"] == "NodeStatusUnknown"
         assert ("node.kubernetes.io/unreachable", "NoSchedule") in {
             (t["key"], t["effect"]) for t in node["spec"]["taints"]}
@@ -573,7 +566,7 @@ def test_failed_node_goes_not_ready_its_pods_run_elsewhere_and_no_pvc_data_is_lo
                 len([p for p in fresh if p["metadata"]["labels"]["app"] == "web"]) == 4 and \
                 len([p for p in fresh if p["metadata"]["labels"]["app"] == "db"]) == 1
 
-        eventually(moved, 120, "the failed node's Pods evicted and running on the other nodes")
+        eventually(moved, timeout=120, what="the failed node's Pods evicted and running on the other nodes")
         assert [e for e in c.events() if e["reason"] == "TaintManagerEviction"]
         c.wait("deployment/web", "Available", timeout=60)
         c.wait("deployment/db", "Available", timeout=60)
@@ -582,8 +575,8 @@ def test_failed_node_goes_not_ready_its_pods_run_elsewhere_and_no_pvc_data_is_lo
     finally:
         c.node(victim).recover()
     c.wait(f"node/{victim}", "Ready", timeout=60)
-    eventually(lambda: not [p for p in c.get("pods") if p["metadata"]["name"] in on_victim], 60,
-               "the evicted Pods removed once their node is back")
+    eventually(lambda: not [p for p in c.get("pods") if p["metadata"]["name"] in on_victim], timeout=60,
+               what="the evicted Pods removed once their node is back")
     c.delete("deployment/web")
     c.delete("deployment/db")
 
@@ -644,16 +637,16 @@ spec:
 
 def test_statefulset_claim_retention_policy_delete_on_scale_down_and_on_delete(c: Cluster) -> None:
     c.apply(RETAINED)
-    eventually(lambda: c.get("statefulset/db")["status"].get("readyReplicas") == 2, 120, "2 ready")
+    eventually(lambda: c.get("statefulset/db")["status"].get("readyReplicas") == 2, timeout=120, what="2 ready")
     claims = {p["metadata"]["name"]: p for p in c.get("pvc", selector="app=sts-db")}
     assert sorted(claims) == ["data-db-0", "data-db-1"]
     assert [r["kind"] for r in claims["data-db-1"]["metadata"]["ownerReferences"]] == ["StatefulSet"]
     c.kubectl("scale statefulset db --replicas=1")
-    eventually(lambda: gone(c, "pvc/data-db-1"), 60, "data-db-1 deleted with its scaled-down Pod")
+    eventually(lambda: gone(c, "pvc/data-db-1"), timeout=60, what="data-db-1 deleted with its scaled-down Pod")
     assert c.get("pvc/data-db-0")["status"]["phase"] == "Bound"
     c.delete("statefulset/db")
-    eventually(lambda: not c.get("pvc", selector="app=sts-db"), 60, "data-db-0 deleted with the StatefulSet")
-    eventually(lambda: not c.get("pods", selector="app=sts-db"), 60, "the Pods gone")
+    eventually(lambda: not c.get("pvc", selector="app=sts-db"), timeout=60, what="data-db-0 deleted with the StatefulSet")
+    eventually(lambda: not c.get("pods", selector="app=sts-db"), timeout=60, what="the Pods gone")
 
 
 SURGE_DS = """
@@ -675,8 +668,8 @@ def test_daemonset_max_surge_starts_the_new_pod_before_the_old_one_goes(c: Clust
     assert c.client is not None
     c.apply(SURGE_DS)
     nodes = sorted(n["metadata"]["name"] for n in c.get("nodes"))
-    eventually(lambda: c.get("daemonset/surge")["status"].get("numberAvailable") == len(nodes), 120,
-               "one available Pod per node")
+    eventually(lambda: c.get("daemonset/surge")["status"].get("numberAvailable") == len(nodes), timeout=120,
+               what="one available Pod per node")
     listed = c.client.list("pods", "default", label_selector="app=surge")
     pods: dict[str, dict[str, Any]] = {p["metadata"]["name"]: p for p in listed["items"]}
     w = c.client.watch("pods", "default", resource_version=listed["metadata"]["resourceVersion"],
@@ -712,14 +705,14 @@ def test_daemonset_max_surge_starts_the_new_pod_before_the_old_one_goes(c: Clust
                 and ds["status"].get("numberAvailable") == len(nodes) and len(now) == len(nodes) \
                 and not {p["metadata"]["labels"]["controller-revision-hash"] for p in now} & old_hashes
 
-        eventually(rolled_out, 120, "every node on the new revision")
+        eventually(rolled_out, timeout=120, what="every node on the new revision")
     finally:
         w.stop()
         watcher.join(5)
     assert uncovered == []  # maxUnavailable 0: no node was ever without a ready Pod
     assert most_per_node[0] == 2  # old and new side by side for a while
     c.delete("daemonset/surge")
-    eventually(lambda: not c.get("pods", selector="app=surge"), 60, "the DaemonSet's Pods collected")
+    eventually(lambda: not c.get("pods", selector="app=surge"), timeout=60, what="the DaemonSet's Pods collected")
 
 
 POLICY_JOB = """
