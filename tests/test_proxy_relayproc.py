@@ -81,6 +81,22 @@ def test_relays_and_records_each_connection(relay: tuple[RelayProcess, queue.Que
     assert Counter(r[4].pod_name for r in got if r[4]) == answers
 
 
+
+def test_records_of_an_earlier_table_keep_its_endpoints(
+        relay: tuple[RelayProcess, queue.Queue[FlowRecord], list[Backend]]) -> None:
+    """Records are batched and name their table by version: all are in when flush() returns, and
+    a record still on its way when the table changes is told with the endpoints it was chosen from."""
+    rp, records, backends = relay
+    rp.set_table(_table(backends))
+    port = rp.listen(("svc", KEY))
+    answers = [_ask(port) for _ in range(25)]
+    rp.set_table(_table(backends[:1]))  # b leaves before the records are read
+    rp.flush()
+    assert records.qsize() == 25  # no waiting: flush() came after every record
+    got = [records.get_nowait() for _ in range(25)]
+    assert [r[4].pod_name for r in got if r[4]] == answers
+    assert all(len(r[0].endpoints) == 2 for r in got)
+
 def test_ipvs_mode_is_round_robin(relay: tuple[RelayProcess, queue.Queue[FlowRecord], list[Backend]]) -> None:
     rp, _, backends = relay
     rp.set_mode("ipvs")

@@ -238,6 +238,20 @@ class KubeProxy:
             target = self._generation
             return self._synced.wait_for(lambda: self._synced_generation >= target, timeout)
 
+    def flush_flows(self, timeout: float = 5.0) -> bool:
+        """Wait until every connection accepted so far is a flow event (the relay process sends its
+        records a few milliseconds late, in batches); False if that took longer than *timeout*."""
+        if not self._started:
+            return True
+        if self.data is not self.relay:
+            try:
+                self.data.flush()  # the child sends its records before it answers
+            except (RuntimeError, OSError, TimeoutError):
+                return False
+        done = threading.Event()
+        self._flow_queue.put(("barrier", done))
+        return done.wait(timeout)
+
     # -- sync: informers → table → listeners ------------------------------------------------
     def _changed(self, _obj: Any) -> None:
         with self._lock:
@@ -504,7 +518,9 @@ class KubeProxy:
             if item is None:
                 return
             try:
-                if item[0] == "reject-rule":
+                if item[0] == "barrier":
+                    item[1].set()
+                elif item[0] == "reject-rule":
                     self._record_reject_rule(item[1])
                 else:
                     self._record(*item)

@@ -141,6 +141,8 @@ class RelayLoop:
         self._stopping = False
         self._started = False
         self.known_keys: set[Any] = set()  # listener keys, readable from any thread
+        # called on the loop thread after each select round (and with True when the loop stops)
+        self.after_round: Callable[[bool], None] | None = None
         self.refusing_keys: set[Any] = set()
 
     # -- from any thread ---------------------------------------------------------------------------
@@ -301,8 +303,12 @@ class RelayLoop:
                             fn()
                         except Exception:
                             log.exception("kube-proxy relay: a timer failed")
+                if self.after_round is not None:
+                    self.after_round(False)
         finally:
             self._run_calls()
+            if self.after_round is not None:
+                self.after_round(True)
             self._sel.close()
             self._wake_r.close()
             self._wake_w.close()
@@ -320,6 +326,10 @@ class RelayLoop:
                 fut.set_result(fn())
             except BaseException as e:
                 fut.set_exception(e)
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
+        """Run *fn* on the loop thread after *delay* seconds; only from the loop thread."""
+        self._later(delay, fn)
 
     def _later(self, delay: float, fn: Callable[[], None]) -> list[Any]:
         entry = [time.monotonic() + delay, next(self._seq), fn]

@@ -12,6 +12,11 @@ a Service waits its turn. So the relay runs in a child process, as the kernel's 
             REJECT / accept again ────"refuse"──────────▶
     flow events  ◀────────────────────"flow" per connection: client, endpoint chosen, rule
 
+Each table push carries a version and the parent keeps the last few tables; a connection's record
+names its table version, Service port and endpoint addresses (a few dozen bytes), so neither side
+serializes or rebuilds Service ports per connection. The records of one select round go out in one
+write.
+
 The control channel is a Unix socket pair carrying one JSON object a line. ``listen`` answers with
 the bound port (or the OSError). The child exits when the channel closes (the kernel stopped or died).
 
@@ -22,6 +27,7 @@ relay needs a real :class:`~k8sedu.clock.Clock`, not a test's fake one).
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import dataclasses
 import itertools
@@ -33,6 +39,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -47,8 +54,11 @@ log = logging.getLogger(__name__)
 #: (Service port, client (ip, port), the choice or None, "clusterIP" | "nodePort", endpoint that served or None)
 FlowRecord = tuple[ServicePort, tuple[str, int], "Choice | None", str, "Endpoint | None"]
 
-_State = tuple[dict[tuple[str, str, int], ServicePort], dict[tuple[str, str, int], str],
-               dict[tuple[tuple[str, str, int], str], str]]
+_Ports = dict[tuple[str, str, int], ServicePort]
+_State = tuple[int, _Ports]  # the child's: table version, Service ports
+_Table = tuple[_Ports, dict[tuple[tuple[str, str, int], str], Endpoint]]  # the parent's, per version
+_TABLES_KEPT = 64  # tables the parent remembers for records still on their way
+_RECORD_DELAY = 0.01  # seconds a connection record may wait to go out with others
 
 _CALL_TIMEOUT = 15.0  # real seconds; the machine may be busy
 
@@ -103,6 +113,10 @@ class RelayProcess:
         self._reader: threading.Thread | None = None
         self.known_keys: set[Any] = set()
         self.refusing_keys: set[Any] = set()
+        # the tables pushed, by version, with their endpoints by (Service port, address): a record
+        # names its table, Service port and endpoints, so the parent rebuilds nothing from JSON
+        self._tables: collections.OrderedDict[int, _Table] = collections.OrderedDict()
+        self._versions = itertools.count(1)
 
     def start(self) -> None:
         if self._proc is not None:
@@ -169,18 +183,30 @@ class RelayProcess:
                     fut.set_exception(RuntimeError("the relay process exited"))
 
     def _flow(self, msg: dict[str, Any]) -> None:
-        sp = sp_from_json(msg["sp"])
-        ch = msg.get("choice")
-        choice = None if ch is None else Choice(_ep_from_json(ch["endpoint"]), int(ch["rule"]), int(ch["of"]),
-                                                bool(ch["affinity"]))
-        served = _ep_from_json(msg["served"]) if msg.get("served") else None
-        client = (str(msg["client"][0]), int(msg["client"][1]))
-        self.on_flow((sp, client, choice, str(msg["via"]), served))
+        """One connection's record: ``t`` the table version the child chose from, ``k`` the Service
+        port, ``c`` the client, ``s`` the endpoint that served (address) and ``ch`` the choice
+        (address, rule, of, affinity)."""
+        with self._lock:
+            table = self._tables.get(int(msg["t"]))
+        if table is None:  # older than every table kept: cannot be told faithfully
+            log.warning("kube-proxy: a connection record names a table no longer kept")
+            return
+        ports, endpoints = table
+        key = _key(msg["k"])
+        ch = msg.get("ch")
+        choice = None if ch is None else Choice(endpoints[(key, ch[0])], int(ch[1]), int(ch[2]), bool(ch[3]))
+        served = endpoints[(key, msg["s"])] if msg.get("s") else None
+        self.on_flow((ports[key], (str(msg["c"][0]), int(msg["c"][1])), choice, str(msg["via"]), served))
 
     # -- the RelayLoop-like calls ------------------------------------------------------------------
     def set_table(self, table: dict[tuple[str, str, int], ServicePort]) -> None:
         """The Service ports new connections are chosen from (upstream: the rules written)."""
-        self._send({"op": "table", "table": [sp_to_json(sp) for sp in table.values()]})
+        version = next(self._versions)
+        with self._lock:
+            self._tables[version] = (dict(table), {(k, e.address): e for k, sp in table.items() for e in sp.endpoints})
+            while len(self._tables) > _TABLES_KEPT:
+                self._tables.popitem(last=False)
+        self._send({"op": "table", "v": version, "table": [sp_to_json(sp) for sp in table.values()]})
 
     def set_mode(self, mode: str) -> None:
         """Switch the child's Chooser between iptables and ipvs."""
@@ -255,25 +281,45 @@ class _Child:
         self.clock = clock
         self.chooser = Chooser(mode)
         self.relay = RelayLoop("kube-proxy")
-        # the table, with the JSON of each Service port (without endpoints) and endpoint made once per
-        # push (a connection's record is then a few string joins); replaced whole, read once per pick
-        self.state: _State = ({}, {}, {})
+        # the table and its version, replaced whole, read once per pick
+        self.state: _State = (0, {})
         self.out: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        # connection records (loop thread only), handed to the writer together once the oldest has
+        # waited _RECORD_DELAY: waking the writer thread costs the loop the interpreter lock, and per
+        # connection that was a third of the relay's CPU; dashboards redraw every 100 ms anyway
+        self.records: list[str] = []
+        self.records_since = 0.0
+        self.flush_due = False  # a timer will end the select wait in time to send them
+        self.relay.after_round = self.flush_records
+
+    def flush_records(self, final: bool = False) -> None:
+        """After each select round (and when the loop stops, *final*): send what has waited long enough."""
+        if not self.records:
+            return
+        if final or len(self.records) >= 256 or time.monotonic() - self.records_since >= _RECORD_DELAY:
+            self.out.put("".join(self.records).encode())
+            self.records.clear()
+        elif not self.flush_due:
+            self.flush_due = True
+            self.relay.call_later(self.records_since + _RECORD_DELAY - time.monotonic(), self._flush_due)
+
+    def _flush_due(self) -> None:
+        self.flush_due = False  # the round ends with flush_records, which now sends them
 
     def reply(self, msg: dict[str, Any]) -> None:
         self.out.put((json.dumps(msg, separators=(",", ":")) + "\n").encode())
 
-    def record(self, state: _State, key: tuple[str, str, int], client: tuple[str, int], via: str,
+    def record(self, version: int, key: tuple[str, str, int], client: tuple[str, int], via: str,
                choice: Choice | None, served: Endpoint | None) -> None:
-        _, sp_json, ep_json = state
-        head = (f'{{"op":"flow","sp":{sp_json[key]},"client":{json.dumps(list(client))},'
-                f'"via":"{via}","served":{ep_json[(key, served.address)] if served else "null"},"choice":')
-        if choice is None:
-            tail = "null}"
-        else:
-            tail = (f'{{"endpoint":{ep_json[(key, choice.endpoint.address)]},"rule":{choice.rule},'
-                    f'"of":{choice.of},"affinity":{"true" if choice.affinity else "false"}}}}}')
-        self.out.put((head + tail + "\n").encode())
+        """A connection's record for the parent (see :meth:`RelayProcess._flow`); on the loop thread."""
+        if not self.records:
+            self.records_since = time.monotonic()
+        ch = ("null" if choice is None else
+              f'["{choice.endpoint.address}",{choice.rule},{choice.of},{"true" if choice.affinity else "false"}]')
+        by = f'"{served.address}"' if served else "null"
+        self.records.append(
+            f'{{"op":"flow","t":{version},"k":["{key[0]}","{key[1]}",{key[2]}],"c":["{client[0]}",{client[1]}],'
+            f'"via":"{via}","s":{by},"ch":{ch}}}\n')
 
     def write_loop(self) -> None:
         while True:
@@ -299,13 +345,13 @@ class _Child:
 
     def picker(self, key: tuple[str, str, int], via: str) -> Pick:
         def pick(client: tuple[str, int]) -> tuple[list[Addr], Callable[[Addr | None], None]]:
-            state = self.state
-            sp = state[0].get(key)
+            version, table = self.state
+            sp = table.get(key)
             if sp is None:
                 return [], lambda _a: None
             choice = self.chooser.choose(sp, client[0], self.clock.now())
             if choice is None:
-                self.record(state, key, client, via, None, None)
+                self.record(version, key, client, via, None, None)
                 return [], lambda _a: None
             usable = [e for e in _usable(sp) if e.reach is not None]
             first = choice.endpoint.reach
@@ -313,7 +359,7 @@ class _Child:
 
             def done(addr: Addr | None) -> None:
                 served = next((e for e in order if addr is not None and e.reach == addr), None)
-                self.record(state, key, client, via, choice, served)
+                self.record(version, key, client, via, choice, served)
 
             return [e.reach for e in order if e.reach is not None], done
 
@@ -321,17 +367,20 @@ class _Child:
 
     def handle(self, msg: dict[str, Any]) -> Any:
         op = msg.get("op")
-        if op == "ping":
+        if op == "ping":  # also "send every record first": the answer follows them on the channel
+            try:
+                self.relay._call(lambda: self.flush_records(final=True))
+            except RuntimeError:
+                pass  # the loop has stopped (and sent its records on the way out)
             return "pong"
         if op == "mode":
             self.chooser.mode = str(msg["mode"])
             return None
         if op == "table":
             table = {sp.key: sp for sp in (sp_from_json(d) for d in msg["table"])}
-            for gone in set(self.state[0]) - set(table):
+            for gone in set(self.state[1]) - set(table):
                 self.chooser.forget(gone)
-            self.state = (table, {k: json.dumps(sp_to_json(sp, endpoints=False)) for k, sp in table.items()},
-                          {(k, e.address): json.dumps(_ep_to_json(e)) for k, sp in table.items() for e in sp.endpoints})
+            self.state = (int(msg["v"]), table)
             return None
         key = _key(msg.get("key"))
         if op == "listen":

@@ -290,6 +290,9 @@ class FlowView:
             self.next()
             with self._cond:
                 self._cond.wait_for(lambda b=before: self._shown > b, timeout=0.5)  # type: ignore[misc]
+        # render the step reached now: its poke may not have come yet (it follows the step's
+        # shown count), so a plain flush could find nothing waiting
+        self._live.poke()
         self._live.flush()
         assert cur is not None
         return cur

@@ -50,6 +50,9 @@ class Coalescer:
         self._timer: threading.Timer | None = None
         self._last = float("-inf")
         self._closed = False
+        # one render at a time: a timer's render and a flush() never overlap, so the one that
+        # starts last (and reads the newest state) is also the one that finishes last
+        self._run_lock = threading.Lock()
         self.renders = 0  # how many times fn ran; tests and benchmarks read it
 
     def poke(self) -> None:
@@ -92,12 +95,13 @@ class Coalescer:
         self._run()
 
     def _run(self) -> None:
-        with self._lock:
-            self._last = self._monotonic()
-        try:
-            self._fn()
-        except Exception:  # a broken render must not kill the timer thread silently
-            _log.exception("dashboard render failed")
-        self.renders += 1
+        with self._run_lock:
+            with self._lock:
+                self._last = self._monotonic()
+            try:
+                self._fn()
+            except Exception:  # a broken render must not kill the timer thread silently
+                _log.exception("dashboard render failed")
+            self.renders += 1
 
 

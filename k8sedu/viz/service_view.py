@@ -339,6 +339,7 @@ class ServiceView:
             except OSError as e:
                 host = f"错误：{type(e).__name__}"
             out[host] = out.get(host, 0) + 1
+        cluster.proxy.flush_flows()  # so the counts include these requests when this returns
         return out
 
     def set_mode(self, mode: str) -> None:
