@@ -8,6 +8,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 from k8sedu.viz import FlowFilter, FlowSnapshot, FlowView
@@ -175,6 +176,10 @@ def test_step_mode_waits_while_nobody_presses(cluster: Cluster) -> None:
 def test_delete_flow_graceful_termination_and_endpoints(cluster: Cluster) -> None:
     cluster.apply([POD, SERVICE])
     cluster.wait("pod/web", "Ready", timeout=30)
+    # the endpoints controllers must have added the Pod, or its deletion has nothing to remove
+    eventually(lambda: any(a.get("targetRef", {}).get("name") == "web"
+                           for ss in cluster.get("endpoints/web").get("subsets") or []
+                           for a in ss.get("addresses") or []), what="the Pod in the Service's endpoints")
     ids = containers_of(cluster, "web")
     view = FlowView(cluster, step=True)
     try:
