@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 from k8sedu.api.servicedns import dns_search, hosts_entries, resolve
+from k8sedu.errors import KubectlError
 from k8sedu.kubelet.config import make_env, service_env, with_service_names
 from k8sedu.runtime.base import SandboxConfig
 
@@ -123,6 +125,10 @@ def test_wget_a_service_by_name_from_a_pod(runtime: str) -> None:
         c.wait("pod/client", "Ready", timeout=60)
         assert c.proxy.wait_synced(10)
         web_pods = {p["metadata"]["name"] for p in c.get("pods", selector="app=web")}
+        # without a readiness probe a Pod is Ready once its container starts, perhaps before its
+        # server listens (as upstream): the first request may be refused
+        eventually(lambda: c.kubectl("exec client -- wget -qO- http://web"), ignore=KubectlError,
+                   what="a first page through the Service")
         for host in ("web", "web.default", "web.default.svc.cluster.local"):
             page = c.kubectl(f"exec client -- wget -qO- http://{host}")
             assert page.startswith("hostname=web-"), (host, page)

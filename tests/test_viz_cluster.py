@@ -146,7 +146,8 @@ def test_live_view_follows_a_scale_up(cluster: Cluster) -> None:
         assert len(view.snapshot.pods) == 3 if view.snapshot else False
         cluster.kubectl("scale deployment/web --replicas=5")
         eventually(lambda: view.snapshot is not None and view.snapshot.by_status().get("Ready") == 5)
-        assert len(pod_trace(view, "Ready").x) == 5
+        # the live render may still be drawing the snapshot it has just taken
+        eventually(lambda: len(pod_trace(view, "Ready").x) == 5, what="five Ready Pods drawn")
     finally:
         view.close()
         cluster.kubectl("scale deployment/web --replicas=3")

@@ -85,6 +85,7 @@ UNAVAILABLE_MESSAGE = (
 PAUSE_IMAGE = "k8sedu/pause:latest"
 LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "2"}}  # kubelet's 10Mi
 SANDBOX_STOP_SECONDS = 2
+_OOM_EVENT_WAIT = 5.0  # seconds an exit 137 under a memory limit may wait for the engine's OOM flag
 
 
 def _sdk() -> Any:
@@ -213,6 +214,7 @@ class DockerRuntime:
         self._statuses: dict[str, tuple[str, ContainerStatus]] = {}
         self._inspecting: dict[str, _Inspection] = {}  # id -> the inspect in flight (single flight)
         self._starting: set[str] = set()  # ids whose `start` call is in flight
+        self._signalled: set[str] = set()  # ids we stopped or killed: their exit 137 is ours, not an OOM kill
 
     # -- time: cluster seconds <-> engine (real) seconds ---------------------------------------------
     def _to_cluster(self, real: float | None) -> float | None:
@@ -577,6 +579,8 @@ class DockerRuntime:
             raise ContainerStartError(str(e.explanation or e)) from e
 
     def stop_container(self, container_id: str, grace_seconds: float) -> None:
+        with self._lock:
+            self._signalled.add(container_id)
         # `docker stop -t N`: SIGTERM, SIGKILL after N seconds (whole seconds: the engine's API).
         timeout = max(0, math.ceil(self._real_seconds(grace_seconds) - 1e-9))
         with self._errors("stopping container", container_id):
@@ -584,6 +588,8 @@ class DockerRuntime:
         self._forget(container_id)
 
     def kill_container(self, container_id: str, signal: str = "SIGKILL") -> None:
+        with self._lock:
+            self._signalled.add(container_id)
         docker = _sdk()
         try:
             self._api.kill(container_id, signal=signal)
@@ -602,6 +608,7 @@ class DockerRuntime:
     def _forget(self, container_id: str) -> None:
         with self._lock:
             self._statuses.pop(container_id, None)
+            self._signalled.discard(container_id)
 
     def _status_from_inspect(self, info: dict[str, Any]) -> ContainerStatus:
         st = info.get("State") or {}
@@ -638,15 +645,18 @@ class DockerRuntime:
         )
 
     def _inspect(self, container_id: str) -> dict[str, Any]:
-        """Inspect; for an exit 137 that does not say OOMKilled yet, look again for up to a second.
+        """Inspect; for an exit 137 that does not say OOMKilled yet, look again for a few seconds.
 
-        The engine learns of a kernel OOM kill from a separate event that may land a moment after
-        the exit itself, so the first look can show a plain SIGKILL."""
+        The engine learns of a kernel OOM kill from a separate event that may land a while after
+        the exit itself (seconds on a busy machine), so the first look can show a plain SIGKILL.
+        Containers this runtime stopped or killed are not waited for."""
         info = self._api.inspect_container(container_id)
-        deadline = time.monotonic() + 1.0
+        deadline = time.monotonic() + _OOM_EVENT_WAIT
+        with self._lock:
+            ours = container_id in self._signalled or info.get("Id") in self._signalled
         while True:
             st = info.get("State") or {}
-            maybe_oom = (st.get("Status") == "exited" and int(st.get("ExitCode", 0)) == 137
+            maybe_oom = (not ours and st.get("Status") == "exited" and int(st.get("ExitCode", 0)) == 137
                          and not st.get("OOMKilled")
                          and ((info.get("HostConfig") or {}).get("Memory") or 0) > 0)
             if not maybe_oom or time.monotonic() > deadline:

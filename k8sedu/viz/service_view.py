@@ -314,9 +314,10 @@ class ServiceView:
 
     def refresh(self) -> None:
         """Render the cluster's current state (what the live updates call)."""
-        snap = self.snapshot_now()
-        self.render(snap)
-        self._sync_pods(snap)
+        with self._render_lock:  # the pod list too: two threads setting its options at once break it
+            snap = self.snapshot_now()
+            self.render(snap)
+            self._sync_pods(snap)
 
     def close(self) -> None:
         if self._unsubscribe is not None:
@@ -443,13 +444,14 @@ class ServiceView:
                              widgets.HBox([self.pod_pick, self.delete_button])])
 
     def _sync_controls(self, s: ServiceSnapshot) -> None:
-        self._loading = True
-        try:
-            self.mode.value = s.mode if s.mode in ("iptables", "ipvs") else "iptables"
-            self.affinity.value = s.affinity if s.affinity in ("None", "ClientIP") else "None"
-        finally:
-            self._loading = False
-        self._sync_pods(s)
+        with self._render_lock:  # the live timer's refresh() may be syncing the pod list right now
+            self._loading = True
+            try:
+                self.mode.value = s.mode if s.mode in ("iptables", "ipvs") else "iptables"
+                self.affinity.value = s.affinity if s.affinity in ("None", "ClientIP") else "None"
+            finally:
+                self._loading = False
+            self._sync_pods(s)
 
     def _sync_pods(self, s: ServiceSnapshot) -> None:
         pods = [e.pod for e in s.endpoints if e.state != "gone"]
