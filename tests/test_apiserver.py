@@ -334,3 +334,32 @@ def test_undecodable_objects_are_bad_requests(api: APIServer) -> None:
     with pytest.raises(BadRequest, match="cannot unmarshal number"):
         api.update(ADMIN, "pods", created)
     assert api.list(ADMIN, "pods", "default")["items"][0]["metadata"].get("annotations") is None
+
+
+def test_a_watch_delivery_is_recorded_after_the_write_that_made_it():
+    """A watcher can read a change before the writing thread has recorded its etcd write; the flow
+    must still show the write first (the creation-flow dashboard numbers its steps this way)."""
+    import threading
+
+    server = APIServer()
+    server.watch_agents.add("scheduler")
+    rv = server.list(ADMIN, "pods", "default")["metadata"]["resourceVersion"]
+    watch = server.watch(ADMIN, "pods", "default", resource_version=rv, agent="scheduler")
+    record_etcd = server._etcd
+    committed = threading.Event()
+
+    def slow_record(*args, **kwargs):  # the writer is descheduled between commit and record
+        committed.set()
+        threading.Event().wait(0.2)
+        record_etcd(*args, **kwargs)
+
+    server._etcd = slow_record
+    got = []
+    reader = threading.Thread(target=lambda: got.append(committed.wait(5) and watch.next(timeout=5)))
+    reader.start()
+    server.create(ADMIN, "pods", pod("web"), "default")
+    reader.join(5)
+    watch.stop()
+    assert got and got[0] is not None
+    steps = [(e.dst, e.action.split()[0]) for e in server.flow.events() if e.name == "web"]
+    assert steps.index(("etcd", "PUT")) < steps.index(("scheduler", "watch"))

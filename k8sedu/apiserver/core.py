@@ -21,6 +21,8 @@ types stay the objects.
 from __future__ import annotations
 
 import builtins
+import collections
+import contextlib
 import random
 import threading
 from collections.abc import Callable
@@ -94,6 +96,11 @@ class APIServer:
         self.flow = flow or FlowRecorder(self.clock)
         self.authz = RBACAuthorizer(self._load_rbac)
         self.watch_agents: set[str] = set()  # agents whose watch deliveries are flow events
+        # A watcher may read a change before the writing thread has recorded its etcd write, and
+        # the flow must still show the write first: deliveries wait (briefly) for that record.
+        self._writes = threading.Condition()  # guards _writing and _recorded
+        self._writing = 0  # store writes whose etcd flow event is not recorded yet
+        self._recorded: collections.deque[int] = collections.deque(maxlen=256)  # revisions recorded
         self.kubelets: dict[str, Any] = {}  # node name -> kubelet connection (logs, exec)
         self.metrics_provider: Any = None  # metrics-server (metrics.k8s.io), once it registers
         self._tls = threading.local()  # .warnings: the last write's warnings, per calling thread
@@ -172,6 +179,28 @@ class APIServer:
             explain=explain, user=user.name,
         )
 
+    @contextlib.contextmanager
+    def _write(self) -> Any:
+        """Around a store write and its :meth:`_etcd` record (see :meth:`_after_write`)."""
+        with self._writes:
+            self._writing += 1
+        try:
+            yield
+        finally:
+            with self._writes:
+                self._writing -= 1
+                self._writes.notify_all()
+
+    def _after_write(self, revision: int) -> None:
+        """Before a watch delivery of *revision* is recorded: wait until the write that made it has
+        been recorded, while writes are in flight (bounded: a foreign write never stalls a watcher
+        for long). Not in step mode, where a write may wait minutes for 下一步 and the permits
+        already let one event through at a time."""
+        if self.flow.step_mode:
+            return
+        with self._writes:
+            self._writes.wait_for(lambda: self._writing == 0 or revision in self._recorded, timeout=0.5)
+
     def _etcd(self, op: str, key: str, obj: dict[str, Any], revision: int, explain: str,
               subresource: str | None = None) -> None:
         detail: dict[str, Any] = {"subresource": subresource} if subresource else {}
@@ -179,6 +208,9 @@ class APIServer:
             detail["phase"] = (obj.get("status") or {}).get("phase", "")
             detail["node"] = (obj.get("spec") or {}).get("nodeName", "")
         self.flow.record("apiserver", "etcd", f"{op} {key}", obj, revision=revision, explain=explain, **detail)
+        with self._writes:
+            self._recorded.append(revision)
+            self._writes.notify_all()
 
     # ------------------------------------------------------------------ decoding and warnings
     @property
@@ -262,14 +294,15 @@ class APIServer:
         if dry_run:
             return obj
         key = etcd_key(kind, ns, md["name"])
-        try:
-            kv = self.store.create(key, obj)
-        except CASFailed:
-            raise AlreadyExists.of(kind.qualified, md["name"]) from None
-        if kind.plural in _RBAC_RESOURCES:
-            self.authz.invalidate()
-        self._etcd("PUT", key, obj, kv.mod_revision,
-                   f"认证、授权（RBAC）、准入和校验都通过，{kind.kind} 写入 etcd,revision 变为 {kv.mod_revision}")
+        with self._write():
+            try:
+                kv = self.store.create(key, obj)
+            except CASFailed:
+                raise AlreadyExists.of(kind.qualified, md["name"]) from None
+            if kind.plural in _RBAC_RESOURCES:
+                self.authz.invalidate()
+            self._etcd("PUT", key, obj, kv.mod_revision,
+                       f"认证、授权（RBAC）、准入和校验都通过，{kind.kind} 写入 etcd,revision 变为 {kv.mod_revision}")
         return self._decode(kv.value, kv.mod_revision)
 
     def _prepare_for_create(self, kind: Kind, obj: dict[str, Any]) -> None:
@@ -425,14 +458,15 @@ class APIServer:
             return self._decode(old, old_kv.mod_revision)
         if dry_run:
             return new
-        try:
-            kv = self.store.update(key, new, old_kv.mod_revision)
-        except CASFailed:
-            raise Conflict.modified(kind.qualified, name) from None
-        if kind.plural in _RBAC_RESOURCES:
-            self.authz.invalidate()
-        self._etcd("PUT", key, new, kv.mod_revision, f"更新写入 etcd，revision 变为 {kv.mod_revision}",
-                   subresource)
+        with self._write():
+            try:
+                kv = self.store.update(key, new, old_kv.mod_revision)
+            except CASFailed:
+                raise Conflict.modified(kind.qualified, name) from None
+            if kind.plural in _RBAC_RESOURCES:
+                self.authz.invalidate()
+            self._etcd("PUT", key, new, kv.mod_revision, f"更新写入 etcd，revision 变为 {kv.mod_revision}",
+                       subresource)
         if (
             kind.kind == "Namespace"
             and new["metadata"].get("deletionTimestamp")
@@ -603,18 +637,20 @@ class APIServer:
         new["metadata"].pop("resourceVersion", None)
         if dry_run:
             return new
-        kv = self.store.update(key, new, mod_revision)
-        self._etcd("PUT", key, new, kv.mod_revision, explain)
+        with self._write():
+            kv = self.store.update(key, new, mod_revision)
+            self._etcd("PUT", key, new, kv.mod_revision, explain)
         return self._decode(kv.value, kv.mod_revision)
 
     def _remove(self, kind: Kind, key: str, mod_revision: int, obj: dict[str, Any], explain: str,
                 dry_run: bool = False) -> dict[str, Any]:
         if dry_run:
             return obj
-        gone = self.store.delete(key, mod_revision)
-        if kind.plural in _RBAC_RESOURCES:
-            self.authz.invalidate()
-        self._etcd("DELETE", key, obj, gone.mod_revision, explain)
+        with self._write():
+            gone = self.store.delete(key, mod_revision)
+            if kind.plural in _RBAC_RESOURCES:
+                self.authz.invalidate()
+            self._etcd("DELETE", key, obj, gone.mod_revision, explain)
         return self._decode(gone.value, gone.mod_revision)
 
     # ------------------------------------------------------------------ subresources
@@ -645,11 +681,12 @@ class APIServer:
             status = pod.setdefault("status", {})
             meta.set_condition(status, {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
                                          "lastTransitionTime": self.clock.timestamp()})
-            try:
-                new_kv = self.store.update(key, pod, kv.mod_revision)
-            except CASFailed:
-                continue
-            self._etcd("PUT", key, pod, new_kv.mod_revision, f"Pod {name} 的 spec.nodeName 写为 {node}")
+            with self._write():
+                try:
+                    new_kv = self.store.update(key, pod, kv.mod_revision)
+                except CASFailed:
+                    continue
+                self._etcd("PUT", key, pod, new_kv.mod_revision, f"Pod {name} 的 spec.nodeName 写为 {node}")
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
         raise Conflict.modified(kind.qualified, name)
 
@@ -694,6 +731,7 @@ class APIServer:
 
         def on_event(event: WatchEvent) -> None:
             if record:
+                self._after_write(event.revision)
                 self.flow.record("apiserver", agent, f"watch {event.type}", event.object,
                                  revision=event.revision, explain=f"{agent} 通过 watch 得知 {event.object.get('kind', '')} 变化")
 
