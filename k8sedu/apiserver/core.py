@@ -21,7 +21,6 @@ types stay the objects.
 from __future__ import annotations
 
 import builtins
-import collections
 import contextlib
 import random
 import threading
@@ -100,7 +99,7 @@ class APIServer:
         # the flow must still show the write first: deliveries wait (briefly) for that record.
         self._writes = threading.Condition()  # guards _writing and _recorded
         self._writing = 0  # store writes whose etcd flow event is not recorded yet
-        self._recorded: collections.deque[int] = collections.deque(maxlen=256)  # revisions recorded
+        self._recorded = 0  # the highest revision whose etcd write has been recorded
         self.kubelets: dict[str, Any] = {}  # node name -> kubelet connection (logs, exec)
         self.metrics_provider: Any = None  # metrics-server (metrics.k8s.io), once it registers
         self._tls = threading.local()  # .warnings: the last write's warnings, per calling thread
@@ -199,7 +198,7 @@ class APIServer:
         if self.flow.step_mode:
             return
         with self._writes:
-            self._writes.wait_for(lambda: self._writing == 0 or revision in self._recorded, timeout=0.5)
+            self._writes.wait_for(lambda: self._writing == 0 or self._recorded >= revision, timeout=0.5)
 
     def _etcd(self, op: str, key: str, obj: dict[str, Any], revision: int, explain: str,
               subresource: str | None = None) -> None:
@@ -209,7 +208,7 @@ class APIServer:
             detail["node"] = (obj.get("spec") or {}).get("nodeName", "")
         self.flow.record("apiserver", "etcd", f"{op} {key}", obj, revision=revision, explain=explain, **detail)
         with self._writes:
-            self._recorded.append(revision)
+            self._recorded = max(self._recorded, revision)
             self._writes.notify_all()
 
     # ------------------------------------------------------------------ decoding and warnings
