@@ -377,8 +377,19 @@ def scheduler(presenter: bool = True, runtime: str = "auto") -> Demo:
         c.stop()
         raise
 
+    def scheduler_sees(tainted: bool) -> None:
+        """Wait (briefly) until the scheduler's cache has the change, so the next Pod obeys it."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            node = next((n for n in c.scheduler.cache.nodes() if n["metadata"]["name"] == "node-1"), None)
+            has = any(t.get("key") == "demo" for t in ((node or {}).get("spec") or {}).get("taints") or [])
+            if node is not None and has == tainted:
+                return
+            time.sleep(0.02)
+
     def taint() -> str:
         out = c.kubectl("taint nodes node-1 demo=yes:NoSchedule --overwrite").strip()
+        scheduler_sees(True)
         view.set_node("node-1", taints="demo=yes:NoSchedule")  # the view dry-runs on its own copies
         return f"{out}：从现在起，不容忍这个污点的新 Pod 在预选（Filter）阶段就排除 node-1。"
 
@@ -391,6 +402,7 @@ def scheduler(presenter: bool = True, runtime: str = "auto") -> Demo:
 
     def untaint() -> str:
         out = c.kubectl("taint nodes node-1 demo:NoSchedule-").strip()
+        scheduler_sees(False)
         view.set_node("node-1", taints="")
         return f"{out}：node-1 又可以接收新 Pod 了。"
 
