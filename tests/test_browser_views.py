@@ -155,7 +155,8 @@ def test_views_in_jupyterlab(lab: JupyterLab, browser_required: dict[str, Any],
     # 20 requests over the first 3 Pods; the rollout that follows adds new Pods (0 requests each)
     assert 3 <= bar["n"] <= 6 and sum(bar["y"]) == 20, counts
     path = figure("kube-proxy")
-    assert any(t["name"] == "就绪的 endpoint" and t["n"] == 3 for t in path["traces"]), path
+    # live as well: an old Pod of the rollout may still be drawn until the next update
+    assert any(t["name"] == "就绪的 endpoint" and 3 <= t["n"] <= 6 for t in path["traces"]), path
     assert path["traces"][3]["n"] == 2, path  # the client and kube-proxy boxes
     rollout = figure("ReplicaSet 的规模")
     assert sum(1 for t in rollout["traces"] if t["n"] > 0) == 4, rollout

@@ -328,6 +328,40 @@ def test_a_rollout_changed_meanwhile_still_reaches_its_progress_deadline():
     finally:
         h.stop()
 
+
+def test_a_lost_new_replicaset_condition_is_recorded_when_the_replicaset_is_found():
+    """If the NewReplicaSetCreated write is lost altogether, the next sync finds the new ReplicaSet
+    under a condition that names an older one as available: it records it as found, so the stuck
+    rollout still reaches its progress deadline."""
+    from k8sedu.errors import Conflict
+
+    h = Harness(FakeClock()).start()
+    try:
+        h.admin.create("deployments", deployment(replicas=1, progressDeadlineSeconds=30), "default")
+        wait_for(lambda: len(h.pods()) == 1, "a pod")
+        h.make_all_ready()
+        h.settle()
+        ctl = h.manager.controllers["deployment"]
+
+        def lost(d: dict, cond: dict | None) -> None:
+            ctl._update_status_retrying = original  # only the first write is lost
+            raise Conflict("lost")
+
+        original = ctl._update_status_retrying
+        ctl._update_status_retrying = lost
+        _set_image(h, "web", "k8sedu/web:missing")
+        new_rs = wait_for(lambda: _rs_by_image(h, "k8sedu/web:missing"), "the new ReplicaSet")
+        prog = wait_for(lambda: (c := du.get_condition(h.get("deployments", "web")["status"], "Progressing"))
+                        and c["reason"] != "NewReplicaSetAvailable" and c, "the new rollout recorded")
+        assert prog["reason"] in ("FoundNewReplicaSet", "ReplicaSetUpdated"), prog
+        assert new_rs["metadata"]["name"] in prog["message"]
+        h.settle()
+        h.advance(32, step=1)
+        wait_for(lambda: du.get_condition(h.get("deployments", "web")["status"], "Progressing")["reason"]
+                 == "ProgressDeadlineExceeded", "ProgressDeadlineExceeded")
+    finally:
+        h.stop()
+
 # -- the arithmetic -----------------------------------------------------------------------------------
 def test_surge_rounds_up_and_unavailable_rounds_down():
     assert du.scaled_value("25%", 10, True) == 3

@@ -303,7 +303,14 @@ class DeploymentController(Controller):
                 return updated
             revision_changed = du.set_deployment_revision(d, rs["metadata"]["annotations"].get(du.REVISION, ""))
             status_changed = False
-            if du.has_progress_deadline(d) and du.get_condition(status, "Progressing") is None:
+            progressing = du.get_condition(status, "Progressing")
+            # Upstream records progress for a found new ReplicaSet only when there is no condition
+            # yet. If the NewReplicaSetCreated write was lost (a conflict and a failed retry), the
+            # condition still says an *older* ReplicaSet is available: the new rollout would then
+            # never show progress and never time out, so record that this one was found.
+            stale = (progressing is not None and progressing.get("reason") == du.NEW_RS_AVAILABLE
+                     and f'"{rs["metadata"]["name"]}"' not in progressing.get("message", ""))
+            if du.has_progress_deadline(d) and (progressing is None or stale):
                 du.set_condition(status, du.new_condition(
                     "Progressing", "True", du.FOUND_NEW_RS, f'Found new replica set "{rs["metadata"]["name"]}"',
                     self.clock.timestamp()))
