@@ -14,8 +14,8 @@ a Service waits its turn. So the relay runs in a child process, as the kernel's 
 
 Each table push carries a version and the parent keeps the last few tables; a connection's record
 names its table version, Service port and endpoint addresses (a few dozen bytes), so neither side
-serializes or rebuilds Service ports per connection. The records of one select round go out in one
-write.
+serializes or rebuilds Service ports per connection. Records wait up to 10 ms to go out together in
+one write (``flush`` sends them at once).
 
 The control channel is a Unix socket pair carrying one JSON object a line. ``listen`` answers with
 the bound port (or the OSError). The child exits when the channel closes (the kernel stopped or died).
@@ -74,9 +74,9 @@ def _ep_from_json(d: dict[str, Any]) -> Endpoint:
     return Endpoint(**d)
 
 
-def sp_to_json(sp: ServicePort, endpoints: bool = True) -> dict[str, Any]:
+def sp_to_json(sp: ServicePort) -> dict[str, Any]:
     d = {f.name: getattr(sp, f.name) for f in dataclasses.fields(sp) if f.name != "endpoints"}
-    d["endpoints"] = [_ep_to_json(e) for e in sp.endpoints] if endpoints else []
+    d["endpoints"] = [_ep_to_json(e) for e in sp.endpoints]
     return d
 
 
