@@ -101,6 +101,9 @@ def test_adopts_orphans_and_releases_pods_that_stop_matching(h):
     orphan = h.admin.create("pods", {"apiVersion": "v1", "kind": "Pod",
                                      "metadata": {"name": "stray", "labels": {"app": "web"}},
                                      "spec": {"containers": [{"name": "c", "image": "k8sedu/busybox"}]}}, "default")
+    # Running and Ready: if the ReplicaSet makes its 2 Pods before it sees the orphan, it deletes
+    # one surplus Pod, and upstream's ranking deletes a Pending new one rather than this one
+    h.make_ready(orphan)
     rs = h.admin.create("replicasets", replicaset(replicas=2), "default")
     adopted = wait_for(lambda: (meta.controller_ref(h.get("pods", "stray")) or {}).get("uid") == rs["metadata"]["uid"],
                        "the orphan to be adopted")
