@@ -28,6 +28,11 @@ def _replicas(c: Cluster) -> int:
     return int(c.get("deployment/web")["spec"]["replicas"])
 
 
+def _utilization(c: Cluster) -> int:
+    [metric] = c.get("hpa/web")["status"]["currentMetrics"]
+    return int(metric["resource"]["current"]["averageUtilization"])
+
+
 def scale_up_and_down(c: Cluster) -> None:
     c.apply(DEPLOYMENT)
     c.wait("deployment/web", "Available", timeout=60)
@@ -38,24 +43,32 @@ def scale_up_and_down(c: Cluster) -> None:
 
     # one busy loop, capped at 200m by the CPU limit: ~200% of the 100m request, 4x the target
     eventually(lambda: _replicas(c) > 1, what="the HPA to scale up", timeout=45, interval=0.2)
-    events = [e["message"] for e in c.events() if e["reason"] == "SuccessfulRescale"]
-    assert events and events[0].endswith("; reason: cpu resource utilization (percentage of request) above target")
+    # as upstream, the HPA writes the scale first, then records its event, then writes its status
+    events = eventually(lambda: [e["message"] for e in c.events() if e["reason"] == "SuccessfulRescale"],
+                        what="the scale-up event", timeout=10)
+    assert events[0].endswith("; reason: cpu resource utilization (percentage of request) above target")
+    eventually(lambda: c.get("hpa/web")["status"].get("currentMetrics"), what="the HPA's metrics in its status",
+               timeout=10)
+    # the new Pods' idle usage may lower the average between reads: the table shows the status it read
+    before = _utilization(c)
     table = c.kubectl("get hpa web")
+    after = _utilization(c)
     header, row = table.splitlines()
     assert header.split() == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
     assert row.split()[:3] == ["web", "Deployment/web", "cpu:"]
     utilization = int(row.split()[3].split("%/")[0])
-    assert utilization > 100 and row.split()[3].endswith("%/50%")
+    assert utilization in (before, after) and row.split()[3].endswith("%/50%")
+    assert before > 100  # the first status after the scale-up holds the utilization that caused it
     top = c.kubectl(f"top pod {pod}")
     assert top.splitlines()[0].split() == ["NAME", "CPU(cores)", "MEMORY(bytes)"]
     assert int(top.splitlines()[1].split()[1].rstrip("m")) > 100  # the busy Pod uses more than its request
 
     c.kubectl(f"exec {pod} -- killall yes")
     eventually(lambda: _replicas(c) == 1, what="the HPA to scale back down", timeout=60, interval=0.2)
-    events = [e["message"] for e in c.events() if e["reason"] == "SuccessfulRescale"]
-    assert events[-1] == "New size: 1; reason: All metrics below target"
-    status = c.get("hpa/web")["status"]
-    assert status["desiredReplicas"] == 1
+    eventually(lambda: [e["message"] for e in c.events() if e["reason"] == "SuccessfulRescale"][-1]
+               == "New size: 1; reason: All metrics below target", what="the scale-down event", timeout=10)
+    status = eventually(lambda: (s := c.get("hpa/web")["status"])["desiredReplicas"] == 1 and s,
+                        what="the HPA status to say 1 replica", timeout=10)
     assert {cond["type"] for cond in status["conditions"]} == {"AbleToScale", "ScalingActive", "ScalingLimited"}
 
 
