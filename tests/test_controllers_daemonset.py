@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from test_controllers_support import Harness, wait_for
+from test_controllers_support import Harness, stale_read_round, wait_for
 
 from k8sedu.api import meta
-from k8sedu.controllers.daemonset import node_should_run_daemon_pod, target_node_name
+from k8sedu.controllers.daemonset import (
+    DaemonSetController,
+    node_should_run_daemon_pod,
+    target_node_name,
+)
 
 
 def daemonset(name: str = "agent", image: str = "k8sedu/busybox", **spec) -> dict:
@@ -147,3 +151,16 @@ def test_rollout_history_and_undo_use_controller_revisions(h):
              "revision 1 renumbered 3")
     assert k.run("rollout undo ds/agent --to-revision=3") == (
         "daemonset.apps/agent skipped rollback (current template already matches revision 3)\n")
+
+
+
+def test_a_pod_arriving_between_the_cache_read_and_the_expectations_check_is_not_made_twice():
+    # the cause of three Pods on one node in a maxSurge rollout (CI): the controller saw its
+    # expectations met by a Pod missing from the list it had just read, and made another
+    h = Harness()
+    for n in ("node-1", "node-2", "node-3"):
+        h.add_node(n)
+    h.admin.create("daemonsets", daemonset(), "default")
+    stale_read_round(lambda client, informers: DaemonSetController(client, informers), h, "default/agent")
+    assert len(h.messages("SuccessfulCreate")) == 3
+    assert sorted(_by_node(h)) == ["node-1", "node-2", "node-3"] and all(len(v) == 1 for v in _by_node(h).values())

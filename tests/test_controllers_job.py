@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from test_controllers_support import Harness, wait_for
+from test_controllers_support import Harness, stale_read_round, wait_for
 
 from k8sedu.api import meta
 from k8sedu.clock import FakeClock
+from k8sedu.controllers.job import JobController
 from k8sedu.errors import Invalid
 
 
@@ -130,3 +131,12 @@ def test_ttl_after_finished_deletes_the_job_on_the_cluster_clock(h):
     assert h.get("jobs", "pi") is not None
     h.advance(31)
     wait_for(lambda: h.get("jobs", "pi") is None, "the job deleted after its TTL")
+
+
+
+def test_a_pod_arriving_between_the_cache_read_and_the_expectations_check_is_not_made_twice():
+    # upstream checks the expectations before it reads the Pod cache (see the DaemonSet test)
+    h = Harness()
+    h.admin.create("jobs", job(parallelism=3, completions=3), "default")
+    stale_read_round(lambda client, informers: JobController(client, informers), h, "default/pi")
+    assert len(h.messages("SuccessfulCreate")) == 3 and len(_job_pods(h)) == 3

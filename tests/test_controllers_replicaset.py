@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_controllers_support import Harness, replicaset, wait_for
+from test_controllers_support import Harness, replicaset, stale_read_round, wait_for
 
 from k8sedu.api import meta
 from k8sedu.clock import FakeClock, rfc3339
 from k8sedu.controllers import ControllerExpectations
 from k8sedu.controllers.pods import filter_active_pods, is_pod_available, sort_for_deletion
-from k8sedu.controllers.replicaset import pod_from_template
+from k8sedu.controllers.replicaset import ReplicaSetController, pod_from_template
 
 
 @pytest.fixture
@@ -211,3 +211,11 @@ def test_pod_from_template_copies_labels_annotations_and_spec():
     assert pod["metadata"] == {"generateName": "web-7d4b9-", "labels": {"app": "web"}, "annotations": {"a": "b"},
                                "ownerReferences": [{"uid": "u1", "controller": True}]}
     assert pod["spec"] == template["spec"] and pod["spec"] is not template["spec"]
+
+
+def test_a_pod_arriving_between_the_cache_read_and_the_expectations_check_is_not_made_twice():
+    # upstream reads the expectations before the Pod cache (see the DaemonSet and Job tests)
+    h = Harness()
+    h.admin.create("replicasets", replicaset(replicas=3), "default")
+    stale_read_round(lambda client, informers: ReplicaSetController(client, informers), h, "default/web")
+    assert len(h.messages("SuccessfulCreate")) == 3 and len(h.pods()) == 3

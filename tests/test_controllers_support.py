@@ -8,6 +8,7 @@ time itself and waits until the controllers are idle.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from _waits import eventually
 from k8sedu.api import meta
 from k8sedu.apiserver import ADMIN, APIServer
 from k8sedu.client import Client
+from k8sedu.client.informer import InformerFactory
 from k8sedu.clock import Clock, FakeClock, rfc3339
 from k8sedu.controllers import ControllerManager, ControllerManagerOptions
 from k8sedu.errors import NotFound
@@ -234,3 +236,50 @@ class Harness:
             self.fake.advance(delta)
             moved += delta
             self.settle()
+
+
+
+def stale_read_round(make: Callable[[Client, InformerFactory], Any], h: Harness, key: str) -> Any:
+    """Drive a Pod-owning controller by hand through the interleaving where its own new Pods reach
+    the informer between the controller reading its Pod cache and checking its expectations.
+
+    *make* builds the controller on *h*'s apiserver (the harness's manager must not be running).
+    Round 1 creates Pods and expects them; the informer is held on the first of them, so the
+    cache lacks the rest. Round 2 reads that cache, and only then are the Pods let in and seen
+    (expectations met) before round 2 goes on. A controller that checks its expectations after
+    reading would act on the stale list and create the missing Pods a second time; upstream checks
+    them first. Returns the controller, for the test to count what it made.
+    """
+    factory = InformerFactory(h.admin)
+    hold, held = threading.Event(), threading.Event()
+
+    def first_add(pod: Obj) -> None:  # registered before the controller's handlers: runs first
+        if not held.is_set():
+            held.set()
+            hold.wait(DEADLINE)
+
+    factory.informer("pods").add_handler(on_add=first_add)
+    controller = make(h.admin, factory)
+    factory.start()
+    assert factory.wait_synced()
+    controller.reconcile(key)  # round 1: creates and expects
+    assert held.wait(DEADLINE) and not controller.expectations.satisfied(key)
+    real = controller.pod_informer
+
+    class Late:  # the cache as read at the start of round 2, returned after the Pods arrived
+        def list(self) -> list[Obj]:
+            items = real.list()
+            hold.set()
+            eventually(lambda: controller.expectations.satisfied(key), DEADLINE, "the Pods to be observed",
+                       interval=0.002)
+            return items
+
+    controller.pod_informer = Late()
+    try:
+        controller.reconcile(key)  # round 2
+    finally:
+        controller.pod_informer = real
+        hold.set()
+    eventually(lambda: len(real.list()) == len(h.pods()), DEADLINE, "the informer to catch up")
+    factory.stop()
+    return controller

@@ -200,6 +200,9 @@ class DaemonSetController(PodOwnerController):
         except ValueError as err:
             log.warning("daemonset %s: invalid selector: %s", key, err)
             return
+        # before reading the Pod cache (as upstream): a Pod we created that arrives after this read
+        # is still expected, so this round cannot mistake its absence for a node without its Pod
+        satisfied = self.expectations.satisfied(key)
         ns = ds["metadata"].get("namespace")
         candidates = [p for p in self.pod_informer.list() if p["metadata"].get("namespace") == ns]
         pods, errors = claim(self.client, ds, "daemonsets", self.controller_ref(ds), selector, candidates, "pods")
@@ -216,7 +219,7 @@ class DaemonSetController(PodOwnerController):
             by_node.setdefault(target_node_name(pod), []).append(pod)
         nodes = {n["metadata"]["name"]: n for n in self.node_informer.list()}
         error: APIError | None = None
-        if self.expectations.satisfied(key) and not ds["metadata"].get("deletionTimestamp"):
+        if satisfied and not ds["metadata"].get("deletionTimestamp"):
             try:
                 self._manage(ds, nodes, by_node, hash_)
             except APIError as err:

@@ -206,12 +206,14 @@ class JobController(PodOwnerController):
         except ValueError as err:
             log.warning("job %s: invalid selector: %s", key, err)
             return
+        # before reading the Pod cache (as upstream): a Pod we created that arrives after this read
+        # is still expected, so this round cannot mistake its absence for a missing Pod
+        satisfied = self.expectations.satisfied(key)
         ns = job["metadata"].get("namespace")
         candidates = [p for p in self.pod_informer.list() if p["metadata"].get("namespace") == ns]
         pods, errors = claim(self.client, job, "jobs", self.controller_ref(job), selector, candidates, "pods")
         if errors:
             raise errors[0]
-        satisfied = self.expectations.satisfied(key)
         now, stamp = self.clock.now(), self.clock.timestamp()
         status = meta.deep_copy(job.get("status") or {})
         active = podutil.filter_active_pods(pods)
