@@ -4,13 +4,12 @@ metrics.k8s.io, and ``kubectl top`` in kubectl 1.32's layout (in process and wit
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from functools import partial
-from pathlib import Path
 
 import _waits
 import pytest
+from _kubectl import KUBECTL, require_kubectl
 
 from k8sedu import Cluster
 from k8sedu.clock import Clock
@@ -19,9 +18,6 @@ from k8sedu.kubectl.top import format_node_metrics, format_pod_metrics
 from k8sedu.metrics import ContainerSample, cpu_rate, format_window
 from k8sedu.runtime.base import ContainerConfig, SandboxConfig
 from k8sedu.runtime.sim import SimRuntime
-
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
-
 
 eventually = partial(_waits.eventually, timeout=20.0, ignore=KubectlError)
 
@@ -155,8 +151,7 @@ def test_top_pods_and_nodes_show_the_busy_pod(cluster):
 
 
 def test_metrics_are_served_to_the_real_kubectl(cluster, tmp_path):
-    if not Path(KUBECTL).exists():
-        pytest.skip("no kubectl binary")
+    require_kubectl()
     c = cluster
     kubeconfig = c.serve()
     eventually(lambda: len(c.kubectl("top pods -l app=web").splitlines()) == 3, what="metrics for both Pods")

@@ -4,9 +4,7 @@ and detaching leaves the container running."""
 
 from __future__ import annotations
 
-import os
 import queue
-import shutil
 import subprocess
 import threading
 import time
@@ -15,19 +13,12 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from _kubectl import KUBECTL, require_kubectl, served_cluster
 from _waits import eventually
 
 from k8sedu import Cluster
 
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 TICKER = ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]
-
-
-def _need_kubectl() -> None:
-    if not Path(KUBECTL).exists():
-        if os.environ.get("CI"):
-            pytest.fail("kubectl is not installed: CI must drive the real kubectl")
-        pytest.skip("kubectl is not installed")
 
 
 class Attached:
@@ -96,9 +87,9 @@ def _restarts(c: Cluster, pod: str) -> int:
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster, Path]]:
-    _need_kubectl()
-    with Cluster(nodes=1, runtime="sim", progress=False) as c:
-        yield c, c.serve(kubeconfig=tmp_path_factory.mktemp("kc") / "config")
+    kubeconfig = tmp_path_factory.mktemp("kc") / "config"
+    with served_cluster(kubeconfig, nodes=1) as c:
+        yield c, kubeconfig
 
 
 def test_attach_streams_output_and_detach_keeps_it_running(sim: tuple[Cluster, Path]) -> None:
@@ -137,7 +128,7 @@ def test_attach_errors_in_upstreams_words(sim: tuple[Cluster, Path], tmp_path: P
 
 @pytest.mark.docker
 def test_attach_on_docker_with_stdin(tmp_path: Path) -> None:
-    _need_kubectl()
+    require_kubectl()
     with Cluster(nodes=1, runtime="docker", progress=False) as c:
         kc = c.serve(kubeconfig=tmp_path / "config")
         _run(kc, "run", "ticker", "--image=k8sedu/busybox", "--", *TICKER)

@@ -7,60 +7,35 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import shutil
 import ssl
-import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from _kubectl import Run, runner, served_cluster
 from _waits import eventually
 
 from k8sedu import Cluster
 from k8sedu.server import protobuf
 from k8sedu.server.discovery import aggregated, legacy_group
 
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    if not Path(KUBECTL).exists():
-        if os.environ.get("CI"):
-            pytest.fail("kubectl is not installed: CI must drive the real kubectl")
-        pytest.skip("kubectl is not installed")
-    c = Cluster(nodes=1, runtime="sim", progress=False).start()
-    try:
-        c.serve(user="student", namespace="s1", kubeconfig=tmp_path_factory.mktemp("kc") / "config")
+    with served_cluster(tmp_path_factory.mktemp("kc") / "config", nodes=1, user="student", namespace="s1") as c:
         yield c
-    finally:
-        c.stop()
-
-
-Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture()
 def kubectl(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    cache = tmp_path_factory.getbasetemp() / "kubectl-cache"
-
-    def run(*args: str, context: str = "kubernetes-admin@k8sedu", token: str | None = None,
-            ok: bool = True) -> subprocess.CompletedProcess[str]:
-        cmd = [KUBECTL, "--kubeconfig", str(cluster.kubeconfig), "--cache-dir", str(cache), "--context", context,
-               "--request-timeout=30s", *(["--token", token] if token else []), *args]
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        if ok:
-            assert result.returncode == 0, f"{' '.join(args)}: {result.stderr}"
-        return result
-
-    return run
+    return runner(cluster.kubeconfig, tmp_path_factory.getbasetemp() / "kubectl-cache")
 
 
 def claims_of(token: str) -> dict[str, Any]:

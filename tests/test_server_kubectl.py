@@ -4,34 +4,23 @@ commands, with the output real kubectl prints against a real cluster."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import _waits
 import pytest
+from _kubectl import KUBECTL, Run, require_kubectl, runner, served_cluster
 
 from k8sedu import Cluster
-
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    if not Path(KUBECTL).exists():
-        if os.environ.get("CI"):
-            pytest.fail("kubectl is not installed: CI must drive the real kubectl")
-        pytest.skip("kubectl is not installed")
-    c = Cluster(nodes=2, runtime="sim", progress=False).start()
-    try:
-        c.serve(user="student", namespace="s1", kubeconfig=tmp_path_factory.mktemp("kc") / "config")
+    with served_cluster(tmp_path_factory.mktemp("kc") / "config", nodes=2, user="student", namespace="s1") as c:
         yield c
-    finally:
-        c.stop()
 
 
 @pytest.fixture(scope="module")
@@ -39,21 +28,9 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("kubectl-cache")
 
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
 @pytest.fixture()
 def kubectl(cluster: Cluster, cache_dir: Path) -> Run:
-    def run(*args: str, context: str = "kubernetes-admin@k8sedu", stdin: str | None = None,
-            ok: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        cmd = [KUBECTL, "--kubeconfig", str(cluster.kubeconfig), "--cache-dir", str(cache_dir),
-               "--context", context, "--request-timeout=30s", *args]
-        result = subprocess.run(cmd, capture_output=True, text=True, input=stdin, timeout=timeout)
-        if ok:
-            assert result.returncode == 0, f"{' '.join(args)}: {result.stderr}"
-        return result
-
-    return run
+    return runner(cluster.kubeconfig, cache_dir)
 
 
 eventually = partial(_waits.eventually, interval=0.1)
@@ -280,8 +257,7 @@ def test_kubectl_requests_appear_in_the_flow(kubectl: Run, cluster: Cluster) -> 
 
 @pytest.mark.docker
 def test_kubectl_exec_and_logs_on_real_containers(tmp_path: Path) -> None:
-    if not Path(KUBECTL).exists():
-        pytest.skip("kubectl is not installed")
+    require_kubectl()
     with Cluster(nodes=1, runtime="docker", progress=False) as c:
         kc = c.serve(kubeconfig=tmp_path / "config")
         base = [KUBECTL, "--kubeconfig", kc, "--cache-dir", str(tmp_path / "cache"), "--request-timeout=30s"]

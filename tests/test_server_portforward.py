@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import shutil
 import subprocess
 import threading
 import urllib.request
@@ -16,18 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _kubectl import KUBECTL, require_kubectl, served_cluster
 
 from k8sedu import Cluster
 from k8sedu.server import spdy
-
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
-
-
-def _need_kubectl() -> None:
-    if not Path(KUBECTL).exists():
-        if os.environ.get("CI"):
-            pytest.fail("kubectl is not installed: CI must drive the real kubectl")
-        pytest.skip("kubectl is not installed")
 
 
 class Forward:
@@ -86,9 +77,8 @@ def _web(c: Cluster, kubeconfig: Path) -> str:
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster, Path, str]]:
-    _need_kubectl()
-    with Cluster(nodes=1, runtime="sim", progress=False) as c:
-        kc = c.serve(kubeconfig=tmp_path_factory.mktemp("kc") / "config")
+    kc = tmp_path_factory.mktemp("kc") / "config"
+    with served_cluster(kc, nodes=1) as c:
         yield c, kc, _web(c, kc)
 
 
@@ -154,7 +144,7 @@ def test_flow_records_the_forwarded_connection(sim: tuple[Cluster, Path, str]) -
 
 @pytest.mark.docker
 def test_forward_on_docker(tmp_path: Path) -> None:
-    _need_kubectl()
+    require_kubectl()
     with Cluster(nodes=1, runtime="docker", progress=False) as c:
         kc = c.serve(kubeconfig=tmp_path / "config")
         pod = _web(c, kc)

@@ -5,30 +5,24 @@ The objects are compared with what the same command makes against a real cluster
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _kubectl import KUBECTL, served_cluster
 
 from k8sedu import Cluster
 from k8sedu.errors import BadRequest
 from k8sedu.server import protobuf
 
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
-
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster, Path]]:
-    if not Path(KUBECTL).exists():
-        if os.environ.get("CI"):
-            pytest.fail("kubectl is not installed: CI must drive the real kubectl")
-        pytest.skip("kubectl is not installed")
-    with Cluster(nodes=1, runtime="sim", progress=False) as c:
-        yield c, c.serve(kubeconfig=tmp_path_factory.mktemp("kc") / "config")
+    kubeconfig = tmp_path_factory.mktemp("kc") / "config"
+    with served_cluster(kubeconfig, nodes=1) as c:
+        yield c, kubeconfig
 
 
 def create(cluster: tuple[Cluster, Path], *args: str) -> dict[str, Any]:
