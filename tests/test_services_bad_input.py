@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
+from k8sedu.errors import NotFound
 from k8sedu.kubectl import KubectlError
 
 RUNTIMES = [pytest.param("sim", id="sim"), pytest.param("docker", id="docker", marks=pytest.mark.docker)]
@@ -98,7 +100,9 @@ def test_service_selecting_nothing_refuses_from_inside_a_pod(runtime: str) -> No
                           "spec": {"selector": {"app": "nobody"}, "ports": [{"port": 80}]}}])
         c.wait("pod/client", "Ready", timeout=60)
         assert c.proxy.wait_synced(10)
-        assert c.get("endpoints/nobody").get("subsets") in (None, [])
+        # the endpoints controller writes the (empty) Endpoints object soon after the Service
+        endpoints = eventually(lambda: c.get("endpoints/nobody"), what="the Endpoints object", ignore=NotFound)
+        assert endpoints.get("subsets") in (None, [])
         pod = c.get("pod/client")
         cid = pod["status"]["containerStatuses"][0]["containerID"].split("//", 1)[1]
         address = c.dns.service_address(c.get("service/nobody"))
