@@ -11,8 +11,9 @@ import _waits
 import pytest
 
 from k8sedu import Cluster
+from k8sedu.errors import NotFound
 
-eventually = partial(_waits.eventually, timeout=60.0)
+eventually = partial(_waits.eventually, timeout=60.0, ignore=NotFound)  # NotFound: the controller has not written it yet
 
 
 def _pod(name: str, labels: dict[str, str], ready_path: str = "/healthz") -> dict[str, Any]:

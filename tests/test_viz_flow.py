@@ -11,6 +11,7 @@ import pytest
 from _waits import eventually
 
 from k8sedu import Cluster
+from k8sedu.errors import NotFound
 from k8sedu.viz import FlowFilter, FlowSnapshot, FlowView
 from k8sedu.viz.flow_view import BOX_LABELS, LIST_LENGTH
 
@@ -179,7 +180,8 @@ def test_delete_flow_graceful_termination_and_endpoints(cluster: Cluster) -> Non
     # the endpoints controllers must have added the Pod, or its deletion has nothing to remove
     eventually(lambda: any(a.get("targetRef", {}).get("name") == "web"
                            for ss in cluster.get("endpoints/web").get("subsets") or []
-                           for a in ss.get("addresses") or []), what="the Pod in the Service's endpoints")
+                           for a in ss.get("addresses") or []), what="the Pod in the Service's endpoints",
+               ignore=NotFound)
     ids = containers_of(cluster, "web")
     view = FlowView(cluster, step=True)
     try:
