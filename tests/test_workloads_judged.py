@@ -296,13 +296,15 @@ def test_cronjob_every_minute_creates_jobs_on_schedule_and_keeps_its_history_lim
 
     done = eventually(kept, timeout=60, what="two completed Jobs kept")
     assert len(seen) > len(done)
-    assert all(len([j for j in jobs() if meta.get_condition(j.get("status") or {}, "Complete")]) <= 2
-               for _ in range(20))
+    # as upstream, the CronJob controller removes the oldest finished Job on its next sync after a
+    # newer one completes (a moment with three is allowed): two schedules later, two are kept again
+    made = len(seen)
+    eventually(lambda: jobs() is not None and len(seen) >= made + 2 and kept(), timeout=60,
+               what="two completed Jobs kept two schedules later")
     deleted = eventually(lambda: [e["message"] for e in c.events() if e["reason"] == "SuccessfulDelete"
                                   and e["involvedObject"].get("kind") == "CronJob"], timeout=60,
                          what="the oldest finished Job deleted by the CronJob controller")
     assert deleted[0].startswith("Deleted job tick-")
-    assert len([j for j in jobs() if meta.get_condition(j.get("status") or {}, "Complete")]) <= 2
     c.delete("cronjob/tick")
     eventually(lambda: not [j for j in c.get("jobs") if j["metadata"]["name"].startswith("tick-")], timeout=60,
                what="the CronJob's Jobs collected")
