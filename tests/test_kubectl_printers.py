@@ -336,6 +336,15 @@ def test_services_table() -> None:
     )
 
 
+def test_load_balancer_addresses_are_sorted_without_repeats_then_external_ips() -> None:
+    svc = service("lb", "LoadBalancer")
+    svc["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.9"}, {"hostname": "lb.example"},
+                                                  {"ip": "203.0.113.2"}, {"ip": "203.0.113.9"}]}}
+    svc["spec"]["externalIPs"] = ["198.51.100.1"]
+    row = printers.table("services", [svc], now=NOW).splitlines()[1]
+    assert row.split()[3] == "203.0.113.2,203.0.113.9,lb.example,198.51.100.1"
+
+
 def test_small_tables() -> None:
     ns = {"metadata": {"name": "default", "creationTimestamp": ts(86400 * 3)}, "status": {"phase": "Active"}}
     assert printers.table("namespaces", [ns], now=NOW) == "NAME      STATUS   AGE\ndefault   Active   3d\n"

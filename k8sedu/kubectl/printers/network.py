@@ -16,13 +16,10 @@ __all__ = ["PRINTERS"]
 
 
 def _load_balancer_addresses(obj: dict[str, Any]) -> list[str]:
-    """``status.loadBalancer.ingress``: each entry's IP, else its hostname, without repeats."""
-    seen: list[str] = []
-    for ing in ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []:
-        value = ing.get("ip") or ing.get("hostname")
-        if value and value not in seen:
-            seen.append(value)
-    return seen
+    """``status.loadBalancer.ingress``: each entry's IP, else its hostname, without repeats and
+    sorted (upstream's ``loadBalancerStatusStringer`` collects them in a string set)."""
+    ingress = ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    return sorted({value for ing in ingress if (value := ing.get("ip") or ing.get("hostname"))})
 
 
 def _service_external_ip(svc: dict[str, Any]) -> str:
