@@ -10,6 +10,7 @@ import textwrap
 import time
 
 import pytest
+from _waits import eventually
 
 from k8sedu import Cluster
 from k8sedu.cluster import resolve_runtime
@@ -61,10 +62,21 @@ def test_state_dir_keeps_objects_across_restarts(tmp_path, monkeypatch: pytest.M
         c.kubectl("create deployment keep --image=k8sedu/web:v1 --replicas=2")
         c.wait("deployment/keep", "Available", timeout=60)
         uid = c.get("deployment/keep")["metadata"]["uid"]
+        before = {p["metadata"]["name"]: p["status"]["containerStatuses"][0]["restartCount"]
+                  for p in c.get("pods", selector="app=keep")}
+    assert set(before.values()) == {0}
     with Cluster(nodes=1, state_dir=tmp_path) as c2:
         d = c2.get("deployment/keep")
         assert d["metadata"]["uid"] == uid
         c2.wait("deployment/keep", "Available", timeout=60)
+        # the same Pods run again in new containers: one restart each, as on a rebooted node
+        pods = {p["metadata"]["name"]: p for p in c2.get("pods", selector="app=keep")}
+        assert set(pods) == set(before)
+        for name in pods:  # (their status says Ready from before the restart until the kubelet writes)
+            eventually(lambda name=name: (s := c2.get(f"pod/{name}")["status"]["containerStatuses"][0])
+                       ["restartCount"] == 1 and "running" in s["state"], what=f"{name} running again", timeout=60)
+        rows = c2.kubectl("get pods -l app=keep").splitlines()
+        assert rows[0].split()[3] == "RESTARTS" and {row.split()[3] for row in rows[1:]} == {"1"}
 
 
 @pytest.mark.docker

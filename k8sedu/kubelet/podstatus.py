@@ -30,6 +30,10 @@ __all__ = [
     "PodView",
     "KUBELET_CONDITIONS",
     "should_restart",
+    "recorded_status",
+    "lost_container_status",
+    "next_attempt",
+    "LOST_CONTAINER",
     "generate_pod_status",
     "get_phase",
     "merge_conditions",
@@ -103,6 +107,60 @@ def should_restart(container: dict[str, Any], pod: dict[str, Any], view: PodView
     return True
 
 
+def recorded_status(pod: dict[str, Any], name: str) -> dict[str, Any]:
+    """The container's entry in the Pod's last written status (``{}`` if none)."""
+    status = pod.get("status") or {}
+    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        if cs.get("name") == name:
+            return dict(cs)
+    return {}
+
+
+#: upstream's lastState for a container that was running and is gone from the runtime
+LOST_CONTAINER = {"exitCode": 137, "reason": "ContainerStatusUnknown",
+                  "message": "The container could not be located when the pod was deleted.  "
+                             "The container used to be Running"}
+
+
+def lost_container_status(pod: dict[str, Any], name: str, default_waiting: str) -> tuple[dict, dict, int]:
+    """``(state, lastState, restartCount)`` for a container the runtime has no record of, from the
+    status last written (upstream's ``convertToAPIContainerStatuses``): a terminated one stays
+    terminated; otherwise it waits, keeping its count and last state, and one that *was running*
+    (its containers vanished: the kernel restarted from ``state_dir``, or ``docker rm``) gets a
+    ContainerStatusUnknown last state (exit code 137) and, unless the Pod is being deleted, one
+    more restart."""
+    recorded = recorded_status(pod, name)
+    state, last = recorded.get("state") or {}, recorded.get("lastState") or {}
+    count = int(recorded.get("restartCount") or 0)
+    if "terminated" in state:
+        return dict(state), dict(last), count
+    if "running" in state and "terminated" not in last:
+        last = {"terminated": dict(LOST_CONTAINER)}
+        if not (pod.get("metadata") or {}).get("deletionTimestamp"):
+            count += 1
+    return {"waiting": {"reason": default_waiting}}, dict(last), count
+
+
+def next_attempt(pod: dict[str, Any], name: str, latest: ContainerStatus | None) -> int:
+    """The attempt number (= restartCount) of the container the kubelet starts next.
+
+    One more than the runtime's latest attempt. When the runtime has no record of the container
+    (see :func:`lost_container_status`), the runs the Pod's status records: upstream counts the
+    container's log files, which outlive the containers (``calcRestartCountByLogDir``), so a Pod
+    on a rebooted node shows one restart more rather than starting again from 0.
+    """
+    if latest is not None:
+        return latest.attempt + 1
+    recorded = recorded_status(pod, name)
+    state, last = recorded.get("state") or {}, recorded.get("lastState") or {}
+    count = int(recorded.get("restartCount") or 0)
+    if "running" in state or "terminated" in state:
+        return count + 1  # the lost run is not counted yet
+    if (last.get("terminated") or {}).get("reason") == LOST_CONTAINER["reason"]:
+        return count  # the status already counted the lost run
+    return count + 1 if last or count else 0
+
+
 def _terminated(cs: ContainerStatus, runtime_name: str) -> dict[str, Any]:
     code = cs.exit_code if cs.exit_code is not None else 0
     reason = "OOMKilled" if cs.oom_killed else (cs.reason or ("Completed" if code == 0 else "Error"))
@@ -148,9 +206,9 @@ def _container_status(
     latest, previous = view.latest(name), view.previous(name)
     status: dict[str, Any] = {"name": name}
     if latest is None:
-        state: dict[str, Any] = {"waiting": {"reason": default_waiting}}
-        last: dict[str, Any] = {}
+        state, last, restarts = lost_container_status(pod, name, default_waiting)
     else:
+        restarts = latest.attempt
         state = _state(latest, runtime_name)
         last = {"terminated": _terminated(previous, runtime_name)} if previous and previous.state == "exited" else {}
     # A container that will be started again is *waiting*, with the reason its last start failed
@@ -169,7 +227,7 @@ def _container_status(
     if running and probe_state is not None and latest is not None:
         started, ready = probe_state(name, latest.id)
     status["ready"] = ready
-    status["restartCount"] = latest.attempt if latest is not None else 0
+    status["restartCount"] = restarts
     status["image"] = (latest.image if latest is not None and latest.image else "") or container.get("image", "")
     status["imageID"] = latest.image_id if latest is not None else ""
     if latest is not None:

@@ -45,7 +45,7 @@ from .config import (
     service_address,
     with_service_names,
 )
-from .podstatus import PodView, generate_pod_status, should_restart
+from .podstatus import PodView, generate_pod_status, next_attempt, should_restart
 from .volumes import VolumeError
 
 if TYPE_CHECKING:
@@ -298,7 +298,7 @@ class PodSyncer:
         if wait is not None:
             return wait
 
-        attempt = latest.attempt + 1 if latest is not None else 0
+        attempt = next_attempt(pod, name, latest)
         try:
             cfg = container_config(
                 pod, c, node_name=self.k.node_name, attempt=attempt, pod_ip=rec.pod_ip,
