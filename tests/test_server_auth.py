@@ -21,6 +21,7 @@ from _kubectl import Run, runner, served_cluster
 from _waits import eventually
 
 from k8sedu import Cluster
+from k8sedu.errors import KubectlError
 from k8sedu.server import protobuf
 from k8sedu.server.discovery import aggregated, legacy_group
 
@@ -157,6 +158,26 @@ def test_auth_can_i_list(kubectl: Run) -> None:
 
 
 # -- kubectl create token ------------------------------------------------------------------------
+@pytest.mark.parametrize("args", [
+    "nosuch", "default --duration=1m", "default --duration=-1s", "default --duration=1.5s", "default --audience=",
+    "default --bound-object-name=x", "default --bound-object-kind=Job --bound-object-name=x",
+    "default --bound-object-kind=Pod", "",
+])
+def test_create_token_in_the_notebook_fails_as_the_real_kubectl(kubectl: Run, cluster: Cluster, args: str) -> None:
+    real = kubectl("create", "token", *args.split(), ok=False)
+    assert real.returncode == 1 and real.stderr.startswith("error: ")
+    with pytest.raises(KubectlError) as err:
+        cluster.kubectl(f"create token {args}")
+    assert str(err.value) == real.stderr.strip()
+
+
+def test_create_token_in_the_notebook(cluster: Cluster) -> None:
+    token = cluster.kubectl("create token default --duration=1h --audience=api --audience=vault")
+    claims = claims_of(token.strip())
+    assert token.endswith("\n") and claims["aud"] == ["api", "vault"] and claims["exp"] - claims["iat"] == 3600
+    assert claims["sub"] == "system:serviceaccount:default:default"
+
+
 def test_create_token_authenticates_as_the_service_account(kubectl: Run, cluster: Cluster) -> None:
     token = kubectl("create", "token", "default", "--duration=2h").stdout.strip()
     claims = claims_of(token)

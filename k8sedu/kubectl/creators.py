@@ -1,11 +1,12 @@
 """The rest of ``kubectl create <kind>``: the objects tutorials make from flags.
 
-``configmap``, ``secret generic``, ``serviceaccount``, ``role``, ``clusterrole``, ``rolebinding``,
+``configmap``, ``secret generic``, ``serviceaccount``, ``token``, ``role``, ``clusterrole``, ``rolebinding``,
 ``clusterrolebinding``, ``quota``, ``service clusterip|nodeport``, ``job`` and ``cronjob``, built
 as kubectl 1.32's generators build them and POSTed (``--dry-run=client -o yaml`` prints them)::
 
     kubectl create configmap app --from-literal=color=blue --from-file=app.conf
     kubectl create secret generic db --from-literal=password=s3cr3t
+    kubectl create token default --duration=1h
     kubectl create role pod-reader --verb=get,list,watch --resource=pods
     kubectl create rolebinding read-pods --role=pod-reader --user=jane
     kubectl create quota small --hard=pods=2,requests.cpu=1
@@ -24,12 +25,12 @@ from typing import Any
 
 from ..api import kinds
 from ..api.meta import deep_copy
-from ..errors import KubectlError
+from ..errors import APIError, KubectlError
 from .context import Invocation, usage_error_h
 from .generators import _create_object, one_name
 
 __all__ = [
-    "cmd_create_configmap", "cmd_create_secret_generic", "cmd_create_serviceaccount", "cmd_create_role",
+    "cmd_create_configmap", "cmd_create_secret_generic", "cmd_create_serviceaccount", "cmd_create_token", "cmd_create_role",
     "cmd_create_clusterrole", "cmd_create_rolebinding", "cmd_create_clusterrolebinding", "cmd_create_quota",
     "cmd_create_service", "cmd_create_job", "cmd_create_cronjob",
 ]
@@ -141,6 +142,44 @@ def cmd_create_serviceaccount(inv: Invocation) -> None:
     obj = {"kind": "ServiceAccount", "apiVersion": "v1", "metadata": {"name": name}}
     _create_object(inv, kinds.lookup("serviceaccounts"), obj,
                    {"kind": "ServiceAccount", "apiVersion": "v1", "metadata": _meta(name, True)})
+
+
+#: what ``--bound-object-kind`` accepts, and the API version the bound reference gets
+_BOUND_KINDS = {"Node": "v1", "Pod": "v1", "Secret": "v1"}
+
+
+def cmd_create_token(inv: Invocation) -> None:
+    """``kubectl create token SA``: a TokenRequest (``POST serviceaccounts/SA/token``); prints the token."""
+    name = one_name(inv, "token")
+    p = inv.parsed
+    duration = float(p.get("duration") or 0)
+    audiences = list(p.get("audience") or [])
+    bound_kind, bound_name = p.get("bound-object-kind") or "", p.get("bound-object-name") or ""
+    if duration < 0:
+        raise KubectlError("error: --duration must be greater than or equal to 0")
+    if duration != int(duration):
+        raise KubectlError("error: --duration cannot be expressed in units less than seconds")
+    if any(not a for a in audiences) or (p.given("audience") and not audiences):
+        raise KubectlError("error: --audience must not be an empty string")
+    if not bound_kind:
+        if bound_name:
+            raise KubectlError("error: --bound-object-name can only be set if --bound-object-kind is provided")
+    elif bound_kind not in _BOUND_KINDS:
+        raise KubectlError(f"error: supported --bound-object-kind values are {', '.join(sorted(_BOUND_KINDS))}")
+    elif not bound_name:
+        raise KubectlError("error: --bound-object-name is required if --bound-object-kind is provided")
+    spec: dict[str, Any] = {"audiences": audiences or None}
+    if duration:
+        spec["expirationSeconds"] = int(duration)
+    if bound_kind:
+        spec["boundObjectRef"] = {"kind": bound_kind, "apiVersion": _BOUND_KINDS[bound_kind], "name": bound_name}
+    request = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+               "metadata": {"name": name, "namespace": inv.namespace}, "spec": spec}
+    try:
+        answer = inv.client.create("serviceaccounts", request, inv.namespace, subresource="token")
+    except APIError as err:
+        raise KubectlError(f"error: failed to create token: {err.message}") from None
+    inv.write(f"{answer['status']['token']}\n")
 
 
 # ------------------------------------------------------------------ RBAC

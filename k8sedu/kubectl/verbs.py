@@ -257,6 +257,9 @@ def _create_commands() -> dict[str, Command]:
         "generic": Command("create secret generic", (*_CREATE_SUB_FLAGS, *sources, Flag("type", default="")),
                            creators.cmd_create_secret_generic)})
     sa = Command("create serviceaccount", _CREATE_SUB_FLAGS, creators.cmd_create_serviceaccount)
+    token = Command("create token", (OUTPUT, _strings("audience"), Flag("duration", type="duration", default=0.0),
+                                     Flag("bound-object-kind", default=""), Flag("bound-object-name", default=""),
+                                     Flag("bound-object-uid", default="")), creators.cmd_create_token)
     quota = Command("create quota", (*_CREATE_SUB_FLAGS, Flag("hard", default=""), Flag("scopes", default="")),
                     creators.cmd_create_quota)
     job_flags = (*_CREATE_SUB_FLAGS, Flag("image", default=""))
@@ -266,7 +269,7 @@ def _create_commands() -> dict[str, Command]:
                      Flag("node-port", type="int", default=0))
     return {
         "configmap": configmap, "cm": configmap, "secret": secret,
-        "serviceaccount": sa, "sa": sa, "quota": quota, "resourcequota": quota,
+        "serviceaccount": sa, "sa": sa, "token": token, "quota": quota, "resourcequota": quota,
         "role": Command("create role", (*_CREATE_SUB_FLAGS, *rules), creators.cmd_create_role),
         "clusterrole": Command("create clusterrole", (*_CREATE_SUB_FLAGS, *rules,
                                                       _strings("non-resource-url"),
