@@ -30,6 +30,7 @@ from typing import Any
 
 from .api import kinds
 from .apiserver import ADMIN, CONTROLLER_MANAGER, KUBE_PROXY, SCHEDULER, APIServer, node_user
+from .apiserver.tokens import key_file
 from .client import Client
 from .clock import Clock, parse_rfc3339
 from .errors import AlreadyExists, NotFound, Timeout
@@ -169,7 +170,8 @@ class Cluster:
             store = (
                 SQLiteStore(self.state_dir / "etcd.sqlite3") if self.state_dir is not None else MemoryStore()
             )
-            self.apiserver = APIServer(store, self.clock, self.flow)
+            key = key_file(self.state_dir / "sa.key") if self.state_dir is not None else None
+            self.apiserver = APIServer(store, self.clock, self.flow, service_account_key=key)
             node_names = [f"node-{i}" for i in range(1, self.nodes + 1)]
             self.apiserver.watch_agents.update(
                 {"scheduler", "controller-manager", "kube-proxy"} | {f"kubelet/{n}" for n in node_names}

@@ -62,6 +62,7 @@ def test_state_dir_keeps_objects_across_restarts(tmp_path, monkeypatch: pytest.M
         c.kubectl("create deployment keep --image=k8sedu/web:v1 --replicas=2")
         c.wait("deployment/keep", "Available", timeout=60)
         uid = c.get("deployment/keep")["metadata"]["uid"]
+        token = c.kubectl("create token default").strip()
         before = {p["metadata"]["name"]: p["status"]["containerStatuses"][0]["restartCount"]
                   for p in c.get("pods", selector="app=keep")}
     assert set(before.values()) == {0}
@@ -76,6 +77,9 @@ def test_state_dir_keeps_objects_across_restarts(tmp_path, monkeypatch: pytest.M
             eventually(lambda name=name: (s := c2.get(f"pod/{name}")["status"]["containerStatuses"][0])
                        ["restartCount"] == 1 and "running" in s["state"], what=f"{name} running again", timeout=60)
         rows = c2.kubectl("get pods -l app=keep").splitlines()
+        # a token issued before the restart still authenticates (the signing key is in state_dir)
+        assert c2.apiserver is not None and c2.apiserver.tokens.authenticate(token) is not None
+        assert (tmp_path / "sa.key").stat().st_mode & 0o777 == 0o600
         assert rows[0].split()[3] == "RESTARTS" and {row.split()[3] for row in rows[1:]} == {"1"}
 
 

@@ -89,7 +89,7 @@ class APIServer:
     across a store call (the store serializes writes)."""
 
     def __init__(self, store: MemoryStore | None = None, clock: Clock | None = None,
-                 flow: FlowRecorder | None = None) -> None:
+                 flow: FlowRecorder | None = None, service_account_key: bytes | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
         self.clock = clock or Clock()
         self.flow = flow or FlowRecorder(self.clock)
@@ -106,7 +106,9 @@ class APIServer:
         # guards nothing shared but serializes bootstrap
         self._boot_lock = threading.Lock()
         self.service_allocator = ServiceAllocator(self.store)  # ClusterIPs and NodePorts
-        self.tokens = TokenIssuer(self.clock, self._stored)  # ServiceAccount tokens (serviceaccounts/token)
+        # ServiceAccount tokens (serviceaccounts/token), signed with *service_account_key* (a new one
+        # per apiserver without it; Cluster keeps it in its state_dir, so tokens outlive the kernel)
+        self.tokens = TokenIssuer(self.clock, self._stored, service_account_key)
         self._bootstrap()
 
     # ------------------------------------------------------------------ bootstrap and helpers

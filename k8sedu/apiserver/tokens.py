@@ -2,7 +2,7 @@
 tokens it issued, as upstream's ``serviceaccount`` token generator and authenticator do.
 
 A token is a JWT the apiserver signs (upstream: RS256/ES256 with ``--service-account-key-file``;
-here HS256 with a key the apiserver keeps in memory). ``kubectl create token default`` and the
+here HS256 with a key the apiserver keeps in memory, or in ``state_dir/sa.key`` with a state_dir). ``kubectl create token default`` and the
 kubelet (for the ``kube-api-access-*`` volume) ask for one; whoever holds it is
 ``system:serviceaccount:<namespace>:<name>`` until it expires::
 
@@ -29,9 +29,11 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..clock import Clock, rfc3339
@@ -40,6 +42,7 @@ from .rbac import UserInfo
 
 __all__ = [
     "TokenIssuer",
+    "key_file",
     "ISSUER",
     "API_AUDIENCES",
     "DEFAULT_EXPIRATION_SECONDS",
@@ -70,6 +73,23 @@ def service_account_user(namespace: str, name: str) -> UserInfo:
     """The identity a ServiceAccount's token authenticates as."""
     return UserInfo(f"system:serviceaccount:{namespace}:{name}",
                     ("system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"))
+
+
+def key_file(path: str | os.PathLike[str]) -> bytes:
+    """The signing key kept in *path*, made (32 random bytes, mode 0600) if it is not there yet:
+    upstream's ``--service-account-key-file``, so tokens issued before a restart still work."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_bytes()
+        if len(key) < 32:
+            raise ValueError(f"{path}: a service-account key needs at least 32 bytes") from None
+        return key
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    return key
 
 
 class TokenIssuer:
