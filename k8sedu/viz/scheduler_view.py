@@ -278,7 +278,8 @@ class SchedulerView:
             fig.update_layout(font={"family": t.family, "size": t.font}, margin={"l": 10, "r": 10, "t": 60, "b": 10},
                               paper_bgcolor="white", plot_bgcolor="white", width=1100 if t.presenter else 900)
         self.score_fig.update_layout(barmode="stack", yaxis={"autorange": "reversed", "automargin": True},
-                                     xaxis={"title": {"text": "加权得分（归一化分 × 权重）"}, "rangemode": "tozero"},
+                                     xaxis={"rangemode": "tozero"},  # its meaning is in the title: no axis
+                                     # title to collide with the legend under a short (one- or two-node) plot
                                      legend={"orientation": "h", "y": -0.25, "yanchor": "top"})
         self.controls = self._build_controls()
 
@@ -605,7 +606,8 @@ def _hover(c: ScoreCell, plugin: str) -> str:
 
 def _score_title(s: SchedulerSnapshot) -> str:
     if s.scored:
-        return "优选（Score）：每个插件的加权得分叠加为总分，总分最高者胜出"
+        return ("优选（Score）：每个插件的加权得分叠加为总分，总分最高者胜出<br>"
+                "<sup>横轴：加权得分 = 归一化分（0–100）× 权重；一种颜色一个打分插件</sup>")
     if s.chosen:
         return f"优选（Score）：只有 {s.chosen} 可用，跳过打分（upstream 同样如此）"
     return "优选（Score）：没有可用的节点，不打分"
