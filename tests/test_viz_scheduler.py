@@ -46,6 +46,18 @@ def handmade_trace() -> dict[str, Any]:
     }
 
 
+def outlined(v: SchedulerView) -> list[tuple[str, float]]:
+    """(node, framed length) for every frame drawn around a row of the Score chart."""
+    totals = next(t for t in v.score_fig.data if t.type == "scatter")
+    rows = list(totals.y)
+    out = []
+    for shape in v.score_fig.layout.shapes:
+        index = round((shape.y0 + shape.y1) / 2)
+        assert shape.x0 == 0 and abs(shape.y1 - shape.y0) < 1 and 0 <= index < len(rows)
+        out.append((rows[index], shape.x1))
+    return out
+
+
 def bars(v: SchedulerView) -> dict[str, go.Bar]:
     """Visible bar traces by their plugin (the English name ends the Chinese label)."""
     out = {}
@@ -74,8 +86,8 @@ def test_snapshot_and_render_from_a_handmade_trace() -> None:
     assert list(b["TaintToleration"].x) == [300, 300] and list(b["NodeResourcesFit"].x) == [62, 50]
     assert list(b["TaintToleration"].y) == ["node-2", "node-3"]
     assert "×3" in b["TaintToleration"].name and "污点容忍" in b["TaintToleration"].name
-    # the chosen node's bars are outlined, the others not
-    assert list(b["NodeResourcesFit"].marker.line.width) == [3, 0]
+    # the chosen node's bar is framed, the others not
+    assert outlined(v) == [("node-2", 362)]
     totals = next(t for t in v.score_fig.data if t.type == "scatter")
     assert list(totals.x) == [362, 350] and "总分 362" in totals.text[0] and "选中" in totals.text[0]
     assert "选中" not in totals.text[1]
@@ -97,7 +109,7 @@ def test_render_is_repeatable_and_updates_the_same_traces() -> None:
     trace["chosen"] = "node-3"
     v.render(SchedulerSnapshot.from_trace(trace))
     assert (id(v.filter_fig), id(v.score_fig), len(v.score_fig.data)) == fig_ids
-    assert list(bars(v)["TaintToleration"].marker.line.width) == [0, 3]
+    assert outlined(v) == [("node-3", 350)]
     assert v.renders == 2
 
 
@@ -127,9 +139,7 @@ def test_simulate_three_nodes_tainted_and_too_small() -> None:
         assert list(trace.y) == ["node-1", "node-3"]
         assert list(trace.x) == [expected.node(n).score(plugin).weighted  # type: ignore[union-attr]
                                  for n in ("node-1", "node-3")]
-    chosen_index = ["node-1", "node-3"].index(expected.chosen)  # type: ignore[arg-type]
-    widths = list(next(iter(b.values())).marker.line.width)
-    assert widths[chosen_index] == 3 and widths[1 - chosen_index] == 0
+    assert [node for node, _ in outlined(v)] == [expected.chosen]
     assert snap2.chosen == expected.chosen
 
 

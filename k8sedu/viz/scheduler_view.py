@@ -528,8 +528,7 @@ class SchedulerView:
                     bar.y = names
                     bar.visible = True
                     bar.marker.color = PALETTE[i % len(PALETTE)]
-                    bar.marker.line.width = [3 if c else 0 for c in chosen]
-                    bar.marker.line.color = [CHOSEN if c else "white" for c in chosen]
+                    bar.marker.line.width = 0  # the chosen row gets one outline (a shape, below)
                     bar.marker.opacity = [1.0 if c else 0.55 for c in chosen]
                     bar.hovertext = [_hover(n.scores[i], p) for n in scored]
                 else:
@@ -544,6 +543,12 @@ class SchedulerView:
                 self._totals_trace.x, self._totals_trace.y = [0], [""]
                 self._totals_trace.text = ["  没有节点通过预选（Filter），所以不打分"]
                 self._totals_trace.textfont = {"size": t.font, "family": t.family, "color": ERROR_TEXT}
+            # one gold frame around the chosen node's whole bar (per-bar outlines would also tint
+            # the legend's swatches, which plotly draws in the first point's style)
+            self.score_fig.layout.shapes = [
+                {"type": "rect", "xref": "x", "yref": "y", "x0": 0, "x1": total, "y0": i - 0.42, "y1": i + 0.42,
+                 "line": {"color": CHOSEN, "width": 3}, "fillcolor": "rgba(0,0,0,0)", "layer": "above"}
+                for i, (total, c) in enumerate(zip(totals, chosen, strict=True)) if c]
             self.score_fig.layout.yaxis.tickvals = names
             self.score_fig.layout.yaxis.ticktext = [f"<b>★ {n}</b>" if c else n for n, c in zip(names, chosen, strict=True)]
             self.score_fig.layout.xaxis.range = [0, max(totals, default=100) * 1.3 or 100]
