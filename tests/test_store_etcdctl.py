@@ -57,11 +57,19 @@ def test_watch_replays_changes_from_a_revision(etcd: Etcdctl) -> None:
 
 def test_compaction_forgets_history_and_old_reads_fail_as_in_etcd(etcd: Etcdctl) -> None:
     assert etcd.run("compaction 5") == "compacted revision 5\n"
-    with pytest.raises(EtcdctlError, match="^Error: mvcc: required revision has been compacted$"):
+    with pytest.raises(EtcdctlError, match="^Error: etcdserver: mvcc: required revision has been compacted$"):
         etcd.run("get /registry/pods/default/a --rev 3")
     with pytest.raises(EtcdctlError, match="compacted"):
         etcd.run("watch /registry/pods --prefix --rev 2")
-    assert "|        6 |                4 |" in etcd.run("endpoint status")
+    [status] = json.loads(etcd.run("endpoint status -w json"))
+    assert status["Endpoint"] == "127.0.0.1:2379" and status["Status"]["header"]["revision"] == 6
+    assert etcd.run("endpoint status").startswith("127.0.0.1:2379, 8e9e05c52164694d, 3.5.16, ")
+    assert etcd.run("endpoint status").endswith(", true, false, 2, 6, 6, \n")
+    table = etcd.run("endpoint status -w table").splitlines()
+    assert [h.strip() for h in table[1].split("|")[1:-1]] == [
+        "ENDPOINT", "ID", "VERSION", "DB SIZE", "IS LEADER", "IS LEARNER", "RAFT TERM", "RAFT INDEX",
+        "RAFT APPLIED INDEX", "ERRORS"]
+    assert [v.strip() for v in table[3].split("|")[1:-1]][-4:] == ["2", "6", "6", ""]
 
 
 def test_bad_commands_say_so(etcd: Etcdctl) -> None:
