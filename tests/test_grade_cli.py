@@ -168,3 +168,26 @@ def test_a_kernel_that_ignores_the_interrupt_gets_zero_with_the_error(tmp_path: 
     assert [e["ename"] for e in report["errors"]] == ["Timeout", "Timeout"]
     assert "评分单元格超时" in report["errors"][1]["evalue"]
     assert all("无法运行检查" in r["reason"] for r in report["results"])
+
+
+def test_a_kernel_that_dies_at_start_is_started_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # jupyter_client's free-port race: the kernel exits "Address already in use" before it answers
+    from nbclient import NotebookClient
+
+    from k8sedu.grading import notebook
+
+    real = NotebookClient.start_new_kernel_client
+    calls: list[int] = []
+
+    def dies_once(self: NotebookClient) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        real(self)
+
+    monkeypatch.setattr(NotebookClient, "start_new_kernel_client", dies_once)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    path = tmp_path / "blank.ipynb"
+    nbformat.write(nb, path)
+    report = notebook.grade_notebook(EXERCISE, path, timeout=60, runtime="sim", max_wait=1)
+    assert len(calls) == 2 and report["status"] == "ok" and report["errors"] == [], report

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -35,6 +36,8 @@ from typing import Any
 from .registry import load_checks
 
 __all__ = ["grade_budget", "grade_notebook", "main", "remove_clusters"]
+
+log = logging.getLogger(__name__)
 
 IN_NOTEBOOK_MAX_WAIT = 3.0  # seconds a check cell of the submission itself may wait
 STOP_BUDGET = 60.0  # seconds for the final cell beyond the checks' waits (checks, stopping clusters)
@@ -106,6 +109,31 @@ def grade_notebook(exercise_folder: str | os.PathLike[str], notebook: str | os.P
     return report
 
 
+#: how often a kernel that died at birth is started again
+KERNEL_START_ATTEMPTS = 3
+
+
+def _start_kernel(client: Any, env: dict[str, str]) -> None:
+    """Start the kernel and connect to it, again if it died before answering.
+
+    jupyter_client picks free TCP ports and the kernel binds them a moment later; with a class's
+    notebooks graded at once, another process can take one in between, and the kernel exits with
+    "Address already in use" before it runs anything. Nothing has run yet, so starting again is safe.
+    """
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        client.km = client.create_kernel_manager()
+        try:
+            client.start_new_kernel(env=env)
+            client.start_new_kernel_client()
+            return
+        except RuntimeError as err:
+            if "Kernel died" not in str(err) or attempt == KERNEL_START_ATTEMPTS:
+                raise
+            log.warning("the grading kernel died at start (%s); starting it again", err)
+            client._cleanup_kernel()
+            client.km = client.kc = None
+
+
 def _run(folder: Path, path: Path, work: Path, timeout: float, runtime: str,
          max_wait: float) -> dict[str, Any]:
     import nbformat
@@ -141,6 +169,7 @@ def _run(folder: Path, path: Path, work: Path, timeout: float, runtime: str,
                             resources={"metadata": {"path": str(path.parent)}})
     deadline = started + timeout
     alive = True
+    _start_kernel(client, env)
     with client.setup_kernel(env=env):
         client.timeout = 60
         try:
